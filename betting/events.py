@@ -1,0 +1,51 @@
+"""Real-time events of betting: the frames clients receive, built in one place.
+
+Odds travel as JSON numbers (ladder prices, at most two decimals); money as strings.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Sum
+
+from betting.models import Bet, Match
+from realtime import streams
+from workers.publisher import publish_on_commit
+
+
+def odds_as_numbers(prices: Mapping[str, Decimal]) -> dict[str, float]:
+    return {selection: float(price) for selection, price in prices.items()}
+
+
+def stakes_by_selection(match: Match) -> dict[str, Decimal]:
+    rows = Bet.objects.filter(match=match).values("selection").annotate(total=Sum("stake"))
+    return {row["selection"]: row["total"] for row in rows}
+
+
+def match_state(match: Match) -> dict[str, Any]:
+    """The public state of one match, as in `odds` messages and snapshots."""
+    return {
+        "match": match.pk,
+        "version": match.odds_version,
+        "odds": odds_as_numbers(match.current_prices),
+        "status": match.status,
+        "bets": match.bets_counted,
+        "ts": match.odds_updated_at.isoformat(),
+    }
+
+
+def odds_frame(match: Match) -> dict[str, Any]:
+    return {"type": "odds", **match_state(match)}
+
+
+def match_status_frame(match: Match) -> dict[str, Any]:
+    return {"type": "match", "match": match.pk, "status": match.status, "version": match.odds_version}
+
+
+def odds_publish_on_commit(match: Match) -> None:
+    publish_on_commit(streams.ODDS, odds_frame(match), match=match.pk, version=match.odds_version)
+
+
+def match_status_publish_on_commit(match: Match) -> None:
+    publish_on_commit(streams.ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)

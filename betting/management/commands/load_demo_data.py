@@ -1,0 +1,48 @@
+"""Idempotent demo data: a handful of open matches, a demo bettor and a staff user."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from betting.models import Match
+from betting.services import match_create
+
+DEMO_USER = ("demo@oddstream.local", "demo-password")
+STAFF_USER = ("admin@oddstream.local", "admin-password")
+
+DEMO_MATCHES = [
+    ("Lyon", "Marseille", ("2.10", "3.40", "3.50")),
+    ("Paris", "Lille", ("1.50", "4.20", "6.40")),
+    ("Nantes", "Rennes", ("2.90", "3.10", "2.50")),
+    ("Monaco", "Nice", ("1.90", "3.50", "4.10")),
+    ("Lens", "Brest", ("2.20", "3.20", "3.40")),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo matches and users if they do not exist (safe to run repeatedly)."
+
+    def handle(self, *args: object, **options: object) -> None:
+        User = get_user_model()
+        for (email, password), staff in ((DEMO_USER, False), (STAFF_USER, True)):
+            user, created = User.objects.get_or_create(
+                username=email, defaults={"email": email, "is_staff": staff, "is_superuser": staff}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+                self.stdout.write(f"Created user {email}")
+        start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for index, (home, away, prices) in enumerate(DEMO_MATCHES):
+            if Match.objects.filter(home_team=home, away_team=away).exists():
+                continue
+            match_create(
+                home_team=home,
+                away_team=away,
+                kickoff=start + timedelta(hours=3 * index),
+                opening=dict(zip(("home", "draw", "away"), map(Decimal, prices), strict=True)),
+            )
+            self.stdout.write(f"Created match {home} v {away}")

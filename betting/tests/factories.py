@@ -1,0 +1,34 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from betting.models import Match, MatchStatus
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"bettor{n}@example.com")
+    email = factory.LazyAttribute(lambda u: u.username)
+    password = factory.django.Password("correct-horse-battery")
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Match
+
+    home_team = factory.Sequence(lambda n: f"Home {n}")
+    away_team = factory.Sequence(lambda n: f"Away {n}")
+    kickoff = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    status = MatchStatus.OPEN
+    opening_home = Decimal("2.10")
+    opening_draw = Decimal("3.40")
+    opening_away = Decimal("3.50")
+    odds_home = factory.SelfAttribute("opening_home")
+    odds_draw = factory.SelfAttribute("opening_draw")
+    odds_away = factory.SelfAttribute("opening_away")

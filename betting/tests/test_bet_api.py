@@ -1,0 +1,100 @@
+"""POST /api/bets/: the happy path and every bad input (4xx, clear message, nothing written)."""
+
+from decimal import Decimal
+
+import pytest
+
+from betting.models import Bet, Match, MatchStatus, OddsVersion
+from betting.tests.factories import MatchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def bet_body(target: Match, **overrides: object) -> dict:
+    return {"match": target.pk, "selection": "home", "stake": "10.00", **overrides}
+
+
+def test_place_bet_records_it_at_current_price_and_recomputes(
+    user_client, match, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = user_client.post("/api/bets/", bet_body(match, stake="250.00"), format="json")
+    assert reply.status_code == 201, reply.content
+    body = reply.json()
+    assert body["odds"] == 2.1 and body["odds_version"] == 1 and body["stake"] == "250.00"
+    match.refresh_from_db()
+    # The eager worker recomputed: the money on home shortened its price.
+    assert match.odds_version == 2 and match.odds_home < Decimal("2.10")
+    assert match.bets_counted == match.bet_sequence == 1
+    assert OddsVersion.objects.filter(match=match, version=2, bets_counted=1).exists()
+
+
+def test_anonymous_cannot_bet(api_client, match) -> None:
+    reply = api_client.post("/api/bets/", bet_body(match), format="json")
+    assert reply.status_code in (401, 403)
+    assert not Bet.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"selection": "both"}, "selection"),
+        ({"stake": "-5.00"}, "stake"),
+        ({"stake": "0"}, "stake"),
+        ({"stake": "1.005"}, "stake"),
+        ({"stake": "ten"}, "stake"),
+        ({"stake": "NaN"}, "stake"),
+        ({"stake": "99999999.00"}, "stake"),
+        ({"match": 999999}, "match"),
+        ({"match": "abc"}, "match"),
+        ({"accept_odds_change": "sometimes"}, "accept_odds_change"),
+    ],
+)
+def test_bad_fields_are_400_with_a_message_per_field(user_client, match, overrides, field) -> None:
+    reply = user_client.post("/api/bets/", bet_body(match, **overrides), format="json")
+    assert reply.status_code == 400, reply.content
+    assert field in reply.json()["errors"]
+    assert not Bet.objects.exists()
+    match.refresh_from_db()
+    assert match.bet_sequence == 0
+
+
+def test_missing_fields_are_named(user_client, match) -> None:
+    reply = user_client.post("/api/bets/", {}, format="json")
+    assert reply.status_code == 400
+    assert {"match", "selection", "stake"} <= set(reply.json()["errors"])
+
+
+def test_malformed_json_is_400(user_client, match) -> None:
+    reply = user_client.post("/api/bets/", data="{not json", content_type="application/json")
+    assert reply.status_code == 400
+    assert reply.json()["code"] == "malformed"
+    assert not Bet.objects.exists()
+
+
+@pytest.mark.parametrize("status", [MatchStatus.SUSPENDED, MatchStatus.CLOSED, MatchStatus.SCHEDULED])
+def test_match_not_open_is_409(user_client, status) -> None:
+    match = MatchFactory(status=status)
+    reply = user_client.post("/api/bets/", bet_body(match), format="json")
+    assert reply.status_code == 409
+    assert reply.json()["code"] == "match_not_open"
+    assert not Bet.objects.exists()
+
+
+def test_changed_price_is_409_with_current_price(user_client, match) -> None:
+    reply = user_client.post("/api/bets/", bet_body(match, odds="2.50"), format="json")
+    assert reply.status_code == 409
+    body = reply.json()
+    assert body["code"] == "odds_changed" and body["odds"]["home"] == 2.1 and body["version"] == 1
+    assert not Bet.objects.exists()
+
+
+def test_users_see_only_their_own_bets(user_client, match, django_user_model) -> None:
+    from rest_framework.test import APIClient
+
+    user_client.post("/api/bets/", bet_body(match), format="json")
+    other = APIClient()
+    other.force_authenticate(django_user_model.objects.create_user("other@example.com", password="x" * 12))
+    assert other.get("/api/bets/").json() == []
+    own_id = user_client.get("/api/bets/").json()[0]["id"]
+    assert other.get(f"/api/bets/{own_id}/").status_code == 404

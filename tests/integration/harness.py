@@ -1,0 +1,210 @@
+"""Start the real processes of Oddstream for integration tests, and clean them up.
+
+A `Stack` owns a fresh database (a SQLite file, or a new PostgreSQL database when
+DATABASE_URL names PostgreSQL), a Redis (the one at REDIS_URL if it answers, else an
+embedded one on a free port), a pub/sub prefix of its own, and the Daphne and Celery
+processes it starts. Every process listens on 127.0.0.1 only, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from workers.embedded_redis import free_port, redis_answers, start_embedded
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    popen: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def start_reader(self) -> None:
+        def read() -> None:
+            assert self.popen.stdout is not None
+            for line in self.popen.stdout:
+                self.lines.append(line.rstrip())
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_for_line(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not print {text!r}:\n" + "\n".join(self.lines[-40:]))
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=5)
+
+
+class Stack:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.processes: list[ManagedProcess] = []
+        self._embedded_redis: subprocess.Popen[bytes] | None = None
+        self._pg_database: str | None = None
+        self.redis_url = self._redis()
+        self.database_url = self._database()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DEBUG": "False",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "REALTIME_PREFIX": f"it-{uuid.uuid4().hex[:10]}",
+            "REALTIME_HEARTBEAT_SECONDS": os.environ.get("IT_HEARTBEAT_SECONDS", "2"),
+            "ODDS_RECONCILE_SECONDS": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    # --- Resources --------------------------------------------------------------
+    def _redis(self) -> str:
+        base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        database = os.environ.get("TEST_REDIS_DB", "15")
+        if redis_answers(base):
+            url = urlparse(base)._replace(path=f"/{database}").geturl()
+        else:
+            port = free_port()
+            self._embedded_redis = start_embedded(port)
+            url = f"redis://127.0.0.1:{port}/{database}"
+        import redis
+
+        redis.Redis.from_url(url).flushdb()  # queues and flags of an earlier, killed run
+        return url
+
+    def _database(self) -> str:
+        configured = os.environ.get("DATABASE_URL", "")
+        if configured.startswith(("postgres://", "postgresql://")):
+            import psycopg
+
+            name = f"oddstream_it_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(configured, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            self._pg_database = name
+            return urlparse(configured)._replace(path=f"/{name}").geturl()
+        return f"sqlite:///{self.workdir / 'integration.sqlite3'}"
+
+    # --- Processes --------------------------------------------------------------
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def _spawn(self, name: str, args: list[str]) -> ManagedProcess:
+        popen = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        process = ManagedProcess(name, popen)
+        process.start_reader()
+        self.processes.append(process)
+        return process
+
+    def start_web(self, port: int | None = None) -> tuple[ManagedProcess, int]:
+        port = port or free_port()
+        process = self._spawn(
+            f"daphne:{port}",
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return process, port
+            except httpx.HTTPError:
+                pass
+            if process.popen.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("Daphne did not start:\n" + "\n".join(process.lines[-40:]))
+
+    def start_worker(self) -> ManagedProcess:
+        process = self._spawn(
+            "celery-worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "worker",
+                "-Q",
+                "odds,settlement,default",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+        )
+        process.wait_for_line("ready.", timeout=60)
+        return process
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        if self._embedded_redis is not None:
+            self._embedded_redis.terminate()
+            self._embedded_redis.wait(timeout=10)
+        if self._pg_database is not None:
+            import psycopg
+
+            with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_database}" WITH (FORCE)')
+
+
+async def session_client(base_url: str, username: str, password: str) -> httpx.AsyncClient:
+    """An HTTP client signed in with a Django session, sending the CSRF header as a page would.
+
+    (Basic auth would hash the password on every request: about 300 ms each.)
+    """
+    client = httpx.AsyncClient(base_url=base_url)
+    await client.get("/accounts/login/")
+    token = client.cookies["csrftoken"]
+    reply = await client.post(
+        "/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base_url}/accounts/login/"},
+    )
+    if "sessionid" not in client.cookies:
+        raise RuntimeError(f"Sign-in failed ({reply.status_code})")
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+    client.headers["Referer"] = f"{base_url}/"
+    return client

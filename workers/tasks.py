@@ -1,0 +1,34 @@
+"""Celery tasks: thin. Each takes ids, calls one service, and retries what is transient."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from betting import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def recompute_odds(match_id: int) -> int | None:
+    """Recompute one match's odds and publish them if a price moved."""
+    services.odds_recompute_started(match_id=match_id)
+    version = services.match_odds_recompute(match_id=match_id)
+    return version.version if version else None
+
+
+@shared_task
+def reconcile_odds() -> list[int]:
+    """Enqueue a recompute for every match with bets its odds have not counted yet."""
+    match_ids = services.match_ids_needing_recompute()
+    for match_id in match_ids:
+        services.odds_recompute_request(match_id=match_id)
+    if match_ids:
+        logger.info("Reconciliation enqueued recomputes for matches %s", match_ids)
+    return match_ids
