@@ -10,7 +10,7 @@ WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A test run gets its own pub/sub namespace so it never sees another run's events.
-REALTIME_PREFIX = env("REALTIME_PREFIX", default="oddstream-test")
+REALTIME_PREFIX = env("REALTIME_PREFIX", default=f"oddstream-test-{env.int('TEST_REDIS_DB', default=15)}")
 
 # --- Redis --------------------------------------------------------------------
 # The suite uses a real Redis, in its own database number (TEST_REDIS_DB, default 15) so
@@ -21,3 +21,8 @@ CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
 # In-process tests run tasks inline; the integration tests start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+
+# --- Database -----------------------------------------------------------------
+# Close connections after each use, so a thread that served an async test leaves no session
+# behind to block the test database's teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -27,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def maintenance_url(database_url: str) -> str:
+    """The same server's `postgres` database: where databases are created and dropped."""
+    return urlparse(database_url)._replace(path="/postgres").geturl()
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -102,7 +107,7 @@ class Stack:
             import psycopg
 
             name = f"oddstream_it_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(configured, autocommit=True) as conn:
+            with psycopg.connect(maintenance_url(configured), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             self._pg_database = name
             return urlparse(configured)._replace(path=f"/{name}").geturl()
@@ -186,7 +191,7 @@ class Stack:
         if self._pg_database is not None:
             import psycopg
 
-            with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            with psycopg.connect(maintenance_url(os.environ["DATABASE_URL"]), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_database}" WITH (FORCE)')
 
 
