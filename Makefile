@@ -48,7 +48,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/python -m bench
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache
