@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "realtime",
     "workers",
     "frontend",
+    "ops",
 ]
 
 MIDDLEWARE = [

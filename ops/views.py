@@ -1,0 +1,37 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from ops import metrics, selectors
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+def ops_status() -> dict[str, object]:
+    stats = selectors.pipeline_stats()
+    return {
+        "queues": selectors.queue_lengths(),
+        "workers": selectors.workers_alive(),
+        "uncounted": selectors.uncounted_bets(),
+        "pipeline": {
+            "versions_last_5_min": stats.versions_in_window,
+            "latency_p50_ms": stats.latency_p50_ms,
+            "latency_p99_ms": stats.latency_p99_ms,
+            "latency_max_ms": stats.latency_max_ms,
+        },
+        "matches": selectors.match_counts_by_status(),
+        "bets": selectors.bet_totals(),
+    }
+
+
+@staff_member_required
+def ops_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "ops/ops.html", {"status": ops_status()})
+
+
+@staff_member_required
+def ops_status_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(ops_status())
