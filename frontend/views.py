@@ -2,13 +2,22 @@
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
+from betting.models import Match
 from betting.selectors import match_list_listed
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/home.html", {"matches": match_list_listed()})
+
+
+@ensure_csrf_cookie  # the bet slip posts with the session and needs the CSRF cookie
+def match_detail(request: HttpRequest, match_id: int) -> HttpResponse:
+    match = get_object_or_404(Match, pk=match_id)
+    history = match.odds_versions.order_by("-version")[:20]
+    return render(request, "frontend/match.html", {"match": match, "history": history})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,34 @@
+from decimal import Decimal
+
+import pytest
+
+from betting.tests.factories import MatchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_open_matches_with_prices(client) -> None:
+    match = MatchFactory(home_team="Lyon", away_team="Marseille")
+    page = client.get("/").content.decode()
+    assert "Lyon" in page and f'data-match-id="{match.pk}"' in page and "2.10" in page
+
+
+def test_match_page_shows_prices_history_and_sets_csrf_cookie(client) -> None:
+    from betting.services import match_create
+
+    match = match_create(
+        home_team="Lens",
+        away_team="Brest",
+        kickoff=MatchFactory.build().kickoff,
+        opening={"home": Decimal("2.20"), "draw": Decimal("3.20"), "away": Decimal("3.40")},
+    )
+    reply = client.get(f"/matches/{match.pk}/")
+    assert reply.status_code == 200
+    assert "csrftoken" in reply.cookies
+    body = reply.content.decode()
+    assert "Lens v Brest" in body
+    assert "Odds history" in body
+
+
+def test_unknown_match_page_is_404(client) -> None:
+    assert client.get("/matches/999999/").status_code == 404
