@@ -14,6 +14,16 @@ def base_url(stack: Stack) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+async def sign_in_and_open(page, base_url: str, path: str) -> None:
+    """Sign in as the demo bettor through the login form, land on `path`, wait for the socket."""
+    await page.goto(f"{base_url}/accounts/login/?next={path}")
+    await page.fill("input[name=username]", "demo@oddstream.local")
+    await page.fill("input[name=password]", "demo-password")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**{path}")
+    await page.wait_for_function("document.getElementById('connection').textContent === 'open'")
+
+
 async def test_bet_from_match_page_moves_prices_in_other_tab(browser, base_url, artifacts) -> None:
     watcher = await browser.new_page()
     await watcher.goto(f"{base_url}/")
@@ -23,12 +33,7 @@ async def test_bet_from_match_page_moves_prices_in_other_tab(browser, base_url, 
     before = await watcher.text_content(watched_cell)
 
     bettor = await browser.new_page()
-    await bettor.goto(f"{base_url}/accounts/login/?next=/matches/{match_id}/")
-    await bettor.fill("input[name=username]", "demo@oddstream.local")
-    await bettor.fill("input[name=password]", "demo-password")
-    await bettor.click("button[type=submit]")
-    await bettor.wait_for_url(f"**/matches/{match_id}/")
-    await bettor.wait_for_function("document.getElementById('connection').textContent === 'open'")
+    await sign_in_and_open(bettor, base_url, f"/matches/{match_id}/")
 
     await bettor.click('.price-button[data-selection="draw"]')
     await bettor.fill("#slip-stake", "300.00")
@@ -47,10 +52,7 @@ async def test_bet_from_match_page_moves_prices_in_other_tab(browser, base_url, 
 
 async def test_refused_bet_is_explained_in_words(browser, base_url) -> None:
     page = await browser.new_page()
-    await page.goto(f"{base_url}/accounts/login/?next=/")
-    await page.fill("input[name=username]", "demo@oddstream.local")
-    await page.fill("input[name=password]", "demo-password")
-    await page.click("button[type=submit]")
+    await sign_in_and_open(page, base_url, "/")
     match_id = await page.get_attribute("tr[data-match-id]", "data-match-id")
     await page.goto(f"{base_url}/matches/{match_id}/")
     await page.wait_for_function("document.getElementById('connection').textContent === 'open'")
