@@ -8,6 +8,9 @@ from django.db.models.functions import Coalesce
 
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
 
+# Sums of money keep two places (SQLite would otherwise sum through floats).
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
 LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULED)
 
 
@@ -38,6 +41,10 @@ def ledger_for_user(*, user_id: int) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(wallet__user_id=user_id).order_by("-id")
 
 
+def cents(amount: Decimal | float | int) -> Decimal:
+    return Decimal(str(amount)).quantize(Decimal("0.01"))
+
+
 def ledger_audit() -> list[str]:
     """Every way the books disagree with themselves, as readable lines (empty: all good).
 
@@ -46,19 +53,21 @@ def ledger_audit() -> list[str]:
     paid exactly what its status says.
     """
     problems = []
+    last_entry = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
     wallets = Wallet.objects.annotate(
-        ledger_sum=Coalesce(Sum("entries__amount"), Value(Decimal("0.00")), output_field=DecimalField())
+        ledger_sum=Coalesce(Sum("entries__amount"), Value(Decimal("0.00")), output_field=MONEY),
+        last_balance_after=Subquery(last_entry, output_field=MONEY),
     ).order_by("id")
     for wallet in wallets.iterator():
-        if wallet.balance != wallet.ledger_sum:
-            problems.append(
-                f"wallet {wallet.pk} (user {wallet.user_id}): balance {wallet.balance} != ledger {wallet.ledger_sum}"
-            )
-        if wallet.balance < 0:
-            problems.append(f"wallet {wallet.pk} (user {wallet.user_id}): negative balance {wallet.balance}")
-        last = LedgerEntry.objects.filter(wallet=wallet).order_by("-id").values_list("balance_after", flat=True).first()
-        if last is not None and last != wallet.balance:
-            problems.append(f"wallet {wallet.pk}: last entry's balance_after {last} != balance {wallet.balance}")
+        balance, ledger_sum = cents(wallet.balance), cents(wallet.ledger_sum)
+        where = f"wallet {wallet.pk} (user {wallet.user_id})"
+        if balance != ledger_sum:
+            problems.append(f"{where}: balance {balance} != ledger {ledger_sum}")
+        if balance < 0:
+            problems.append(f"{where}: negative balance {balance}")
+        last = wallet.last_balance_after
+        if last is not None and cents(last) != balance:
+            problems.append(f"{where}: last entry's balance_after {cents(last)} != balance {balance}")
 
     staked = LedgerEntry.objects.filter(bet=OuterRef("pk"), kind=LedgerKind.STAKE, amount=-F("bet__stake"))
     for bet_id in Bet.objects.exclude(Exists(staked)).values_list("pk", flat=True):
@@ -71,9 +80,9 @@ def ledger_audit() -> list[str]:
         .values("total")
     )
     settled = Bet.objects.exclude(status=BetStatus.OPEN).annotate(
-        paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=DecimalField())
+        paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=MONEY)
     )
     for bet in settled.iterator():
-        if bet.paid != bet.payout:
-            problems.append(f"bet {bet.pk} ({bet.status}): payout {bet.payout} != ledger {bet.paid}")
+        if cents(bet.paid) != bet.payout:
+            problems.append(f"bet {bet.pk} ({bet.status}): payout {bet.payout} != ledger {cents(bet.paid)}")
     return problems
