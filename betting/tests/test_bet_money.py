@@ -46,7 +46,7 @@ def test_insufficient_balance_is_409_and_writes_nothing(match) -> None:
     assert reply.status_code == 409
     assert reply.json()["code"] == "insufficient_funds" and reply.json()["balance"] == "5.00"
     assert not Bet.objects.exists() and balance_of(poor) == Decimal("5.00")
-    assert LedgerEntry.objects.filter(wallet__user=poor).count() == 1  # the credit only
+    assert LedgerEntry.objects.filter(wallet__user_id=poor.pk).count() == 1  # the credit only
     match.refresh_from_db()
     assert match.bet_sequence == 0
 
