@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
 
 # Sums of money keep two places (SQLite would otherwise sum through floats).
-MONEY = DecimalField(max_digits=16, decimal_places=2)
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=16, decimal_places=2)
 
 LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULED)
 

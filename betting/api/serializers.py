@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from betting import events
@@ -12,6 +13,13 @@ from betting.models import Bet, BetStatus, Match, MatchStatus, OddsVersion, Sele
 from betting.services import ACCEPT_MODES, ACCEPT_NONE, stake_check
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "number", "example": 2.1} for name in ("home", "draw", "away")},
+        "required": ["home", "draw", "away"],
+    }
+)
 class OddsField(serializers.Field):
     """Prices as JSON numbers (ladder prices have at most two decimals)."""
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -41,6 +41,11 @@ class BetPlacementThrottle(UserRateThrottle):
         return request.method != "POST" or super().allow_request(request, view)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: MatchOutputSerializer(many=True), 404: NOT_FOUND}, summary="Matches not yet finished."
+    )
+)
 class MatchListApi(generics.ListAPIView[Match]):
     serializer_class = MatchOutputSerializer
     permission_classes = [IsStaffOrReadOnly]
@@ -67,12 +72,19 @@ class MatchListApi(generics.ListAPIView[Match]):
         return Response(MatchOutputSerializer(match).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(responses={200: MatchOutputSerializer, 404: NOT_FOUND}))
 class MatchDetailApi(generics.RetrieveAPIView[Match]):
     serializer_class = MatchOutputSerializer
     permission_classes = [permissions.AllowAny]
     queryset = Match.objects.all()
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: OddsVersionOutputSerializer(many=True), 404: NOT_FOUND},
+        summary="Every published version of a match's odds, newest first.",
+    )
+)
 class MatchOddsHistoryApi(generics.ListAPIView[OddsVersion]):
     serializer_class = OddsVersionOutputSerializer
     permission_classes = [permissions.AllowAny]
@@ -195,6 +207,7 @@ def bet_arguments(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@extend_schema_view(get=extend_schema(responses={200: BetOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND}))
 class BetDetailApi(generics.RetrieveAPIView[Bet]):
     serializer_class = BetOutputSerializer
     permission_classes = [permissions.IsAuthenticated]
