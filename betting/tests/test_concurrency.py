@@ -64,3 +64,43 @@ def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys)
             f"{outcomes[(201, '')]} accepted, {outcomes[(409, 'insufficient_funds')]} refused (insufficient_funds), "
             f"final balance {Wallet.objects.get(user_id=user.pk).balance}, {elapsed:.2f} s"
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
+    user = UserFactory()
+    match = MatchFactory()
+    senders = 8
+    barrier = threading.Barrier(senders)
+    bodies: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def send_bet() -> None:
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            barrier.wait(timeout=30)
+            reply = client.post(
+                "/api/bets/",
+                {"match": match.pk, "selection": "home", "stake": "10.00"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="same-click-many-times",
+            )
+            with lock:
+                bodies.append((reply.status_code, reply.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send_bet) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(bodies) == senders
+    assert {status for status, _ in bodies} == {201}
+    assert len({body["id"] for _, body in bodies}) == 1
+    assert Bet.objects.filter(user_id=user.pk).count() == 1
+    assert Wallet.objects.get(user_id=user.pk).balance == Decimal("990.00")
