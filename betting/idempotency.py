@@ -69,3 +69,9 @@ def bet_place_idempotent(
         if record is None:
             raise
         return bet_request_replay(record=record, fingerprint=fingerprint), True
+
+
+def bet_requests_purge_expired() -> int:
+    """Delete the records of keys past their TTL (they no longer replay); returns how many."""
+    deleted, _ = BetRequest.objects.filter(created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
+    return deleted

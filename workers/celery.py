@@ -35,6 +35,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "workers.tasks.close_matches_at_kickoff",
             "schedule": timedelta(seconds=settings.MATCH_KICKOFF_CHECK_SECONDS),
         },
+        "purge-idempotency-keys": {
+            "task": "workers.tasks.purge_idempotency_keys",
+            "schedule": timedelta(hours=1),
+        },
     }
 
 

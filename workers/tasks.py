@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from betting import services, settlement
+from betting import idempotency, services, settlement
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,12 @@ def reconcile_odds() -> list[int]:
 def settle_match(match_id: int) -> int:
     """Pay out (or refund) every open bet of a settled or void match. Safe to run twice."""
     return settlement.match_bets_settle(match_id=match_id)
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key records past their TTL."""
+    return idempotency.bet_requests_purge_expired()
 
 
 @shared_task

@@ -231,3 +231,13 @@ def test_nothing_is_published_for_a_refused_bet(user_client, match, published, d
     with django_capture_on_commit_callbacks(execute=True):
         user_client.post("/api/bets/", bet_body(match, stake="5000.00"), format="json")
     assert published == []
+
+
+def test_beat_purges_expired_idempotency_keys(user_client, match) -> None:
+    from workers.tasks import purge_idempotency_keys
+
+    user_client.post("/api/bets/", bet_body(match), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    user_client.post("/api/bets/", bet_body(match), format="json", HTTP_IDEMPOTENCY_KEY="fresh")
+    BetRequest.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    assert purge_idempotency_keys() == 1
+    assert list(BetRequest.objects.values_list("key", flat=True)) == ["fresh"]

@@ -148,6 +148,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Behind nginx, the client's IP is in X-Forwarded-For: without this every anonymous
+    # client would share the proxy's address, and so one sign-in throttle.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     # Counted in the Redis cache, so every web process shares one count.
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="20/minute"),  # login, sign-up, password reset (per IP)
