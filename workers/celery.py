@@ -39,6 +39,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "workers.tasks.purge_idempotency_keys",
             "schedule": timedelta(hours=1),
         },
+        "flush-expired-refresh-tokens": {
+            "task": "workers.tasks.flush_expired_refresh_tokens",
+            "schedule": timedelta(days=1),
+        },
     }
 
 

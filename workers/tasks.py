@@ -52,6 +52,14 @@ def purge_idempotency_keys() -> int:
 
 
 @shared_task
+def flush_expired_refresh_tokens() -> None:
+    """Drop expired refresh tokens (and their blacklist rows): they can no longer be used."""
+    from django.core.management import call_command
+
+    call_command("flushexpiredtokens")
+
+
+@shared_task
 def close_matches_at_kickoff() -> list[int]:
     """Close betting on matches that kicked off; re-enqueue settlements left unfinished."""
     closed = settlement.matches_close_at_kickoff()

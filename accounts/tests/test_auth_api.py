@@ -150,3 +150,21 @@ def test_login_is_throttled(api_client, throttle_rate) -> None:
     codes = [api_client.post("/api/auth/token/", wrong, format="json").status_code for _ in range(3)]
     assert codes == [401, 401, 429]  # sign-up counted too: the scope is shared
     assert "Retry-After" in api_client.post("/api/auth/token/", {}, format="json").headers
+
+
+def test_beat_flushes_expired_refresh_tokens(api_client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from workers.tasks import flush_expired_refresh_tokens
+
+    register(api_client)
+    tokens(api_client)
+    tokens(api_client)
+    OutstandingToken.objects.filter(pk=OutstandingToken.objects.first().pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    flush_expired_refresh_tokens()
+    assert OutstandingToken.objects.count() == 1
