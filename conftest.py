@@ -33,3 +33,31 @@ def user_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, dict, dict]]:
+    """Every event published after commit, as (stream, frame, routing), instead of Redis."""
+    events: list[tuple[str, dict, dict]] = []
+    monkeypatch.setattr(
+        "workers.publisher.publish_now", lambda stream, frame, **routing: events.append((stream, frame, routing))
+    )
+    return events
+
+
+@pytest.fixture
+def staff_client(db) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(UserFactory(is_staff=True))
+    return client
+
+
+@pytest.fixture
+def throttle_rate(monkeypatch):
+    """Set one throttle scope's rate for a test (DRF reads the rates dict at request time)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    def set_rate(scope: str, rate: str) -> None:
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, rate)
+
+    return set_rate

@@ -1,25 +1,74 @@
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
 
-from betting.models import Bet, Match, OddsVersion
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from betting.errors import BettingError
+from betting.models import Bet, LedgerEntry, Match, MatchStatus, OddsVersion, Selection, Wallet
+from betting.settlement import match_transition
+
+
+def transition_action(status: str, result: str = "", label: str = "") -> Callable[..., None]:
+    """An admin action moving each selected match through the lifecycle service, so the
+    admin publishes and settles exactly as the staff API does."""
+
+    def action(modeladmin: admin.ModelAdmin[Match], request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        changed = 0
+        for match_id in queryset.values_list("pk", flat=True):
+            try:
+                match_transition(match_id=match_id, status=status, result=result)
+                changed += 1
+            except BettingError as exc:
+                modeladmin.message_user(request, f"Match {match_id}: {exc.message}", level=messages.ERROR)
+        if changed:
+            modeladmin.message_user(request, f"{changed} match(es): {label or status}.", level=messages.SUCCESS)
+
+    action.__name__ = f"make_{status}_{result}".rstrip("_")
+    return admin.action(description=label or f"Mark as {status}")(action)
+
+
+# Status and result change only through the actions, which publish and settle; prices and
+# counters only through the services.
+MATCH_READONLY_FIELDS = [
+    "status",
+    "result",
+    "odds_home",
+    "odds_draw",
+    "odds_away",
+    "odds_version",
+    "bet_sequence",
+    "bets_counted",
+]
 
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin[Match]):
-    list_display = [
-        "id",
-        "home_team",
-        "away_team",
-        "kickoff",
-        "status",
-        "odds_home",
-        "odds_draw",
-        "odds_away",
-        "odds_version",
-        "bet_sequence",
-        "bets_counted",
-    ]
+    list_display = ["id", "home_team", "away_team", "kickoff", *MATCH_READONLY_FIELDS]
     list_filter = ["status"]
-    readonly_fields = ["odds_home", "odds_draw", "odds_away", "odds_version", "bet_sequence", "bets_counted"]
+    readonly_fields = MATCH_READONLY_FIELDS
+    actions = [
+        transition_action(MatchStatus.OPEN, label="Open for betting"),
+        transition_action(MatchStatus.SUSPENDED, label="Suspend betting"),
+        transition_action(MatchStatus.CLOSED, label="Close betting"),
+        *(
+            transition_action(MatchStatus.SETTLED, result=value, label=f"Settle with result: {label}")
+            for value, label in Selection.choices
+        ),
+        transition_action(MatchStatus.VOID, label="Void (refund every stake)"),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Match, form: Any, change: bool) -> None:
+        if not change:  # a new match's current prices start at its opening prices
+            obj.odds_home, obj.odds_draw, obj.odds_away = obj.opening_home, obj.opening_draw, obj.opening_away
+        super().save_model(request, obj, form, change)
+        if not change:
+            OddsVersion.objects.get_or_create(
+                match=obj,
+                version=obj.odds_version,
+                defaults={"home": obj.odds_home, "draw": obj.odds_draw, "away": obj.odds_away},
+            )
 
 
 @admin.register(OddsVersion)
@@ -30,6 +79,43 @@ class OddsVersionAdmin(admin.ModelAdmin[OddsVersion]):
 
 @admin.register(Bet)
 class BetAdmin(admin.ModelAdmin[Bet]):
-    list_display = ["id", "user", "match", "selection", "stake", "odds", "odds_version", "status", "created_at"]
+    list_display = [
+        "id",
+        "user",
+        "match",
+        "selection",
+        "stake",
+        "odds",
+        "odds_version",
+        "status",
+        "payout",
+        "created_at",
+    ]
     list_filter = ["status", "selection"]
     readonly_fields = [f.name for f in Bet._meta.fields]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Money is only moved by the services: the admin looks, it never edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "balance", "updated_at"]
+    search_fields = ["user__username"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "wallet", "kind", "amount", "balance_after", "bet", "memo", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["wallet__user__username"]

@@ -32,3 +32,31 @@ class OddsChanged(BettingError):
 
     status_code = 409
     code = "odds_changed"
+
+
+class StakeOutOfRange(BettingError):
+    """The stake is below the minimum or above the maximum of the book: a bad field."""
+
+    status_code = 400
+    code = "invalid"
+
+
+class InsufficientFunds(BettingError):
+    """The wallet holds less than the stake."""
+
+    status_code = 409
+    code = "insufficient_funds"
+
+
+class MatchTransitionNotAllowed(BettingError):
+    """The lifecycle does not lead from the match's status to the one asked for."""
+
+    status_code = 409
+    code = "transition_not_allowed"
+
+
+class IdempotencyKeyReused(BettingError):
+    """The Idempotency-Key was already used by this user for a different request."""
+
+    status_code = 422
+    code = "idempotency_key_reused"

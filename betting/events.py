@@ -49,3 +49,36 @@ def odds_publish_on_commit(match: Match) -> None:
 
 def match_status_publish_on_commit(match: Match) -> None:
     publish_on_commit(streams.ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)
+
+
+# --- Private events: only the bettor's own sockets receive them ----------------
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def bet_frame(bet: Bet) -> dict[str, Any]:
+    return {
+        "type": "bet",
+        "id": bet.pk,
+        "match": bet.match_id,
+        "selection": bet.selection,
+        "stake": money(bet.stake),
+        "odds": float(bet.odds),
+        "odds_version": bet.odds_version,
+        "status": bet.status,
+        "payout": None if bet.payout is None else money(bet.payout),
+    }
+
+
+def wallet_frame(*, balance: Decimal, change: Decimal, reason: str) -> dict[str, Any]:
+    return {"type": "wallet", "balance": money(balance), "change": money(change), "reason": reason}
+
+
+def bet_publish_on_commit(bet: Bet) -> None:
+    publish_on_commit(streams.PRIVATE, bet_frame(bet), user=bet.user_id)
+
+
+def wallet_publish_on_commit(*, user_id: int, balance: Decimal, change: Decimal, reason: str) -> None:
+    publish_on_commit(streams.PRIVATE, wallet_frame(balance=balance, change=change, reason=reason), user=user_id)

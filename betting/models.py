@@ -118,6 +118,9 @@ class Bet(models.Model):
     odds_version = models.PositiveIntegerField()
     sequence = models.PositiveBigIntegerField()  # position among the match's bets
     status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)
+    # What settlement credited: stake * odds for a winner, the stake for a void, 0 for a loser.
+    payout = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,8 +128,112 @@ class Bet(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["match", "sequence"], name="bet_sequence_unique"),
             models.CheckConstraint(condition=models.Q(stake__gt=0), name="bet_stake_positive"),
+            # An open bet has no payout; a settled one always has one.
+            models.CheckConstraint(
+                condition=(models.Q(status="open", payout__isnull=True, settled_at__isnull=True))
+                | (~models.Q(status="open") & models.Q(payout__gte=0, settled_at__isnull=False)),
+                name="bet_payout_iff_settled",
+            ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"])]
 
     def __str__(self) -> str:
         return f"Bet {self.pk}: {self.stake} on {self.selection} @ {self.odds}"
+
+
+class Wallet(models.Model):
+    """A user's money. `balance` is a cache of the sum of the wallet's ledger entries.
+
+    Every change locks this row (after the match row, when one is involved), writes one
+    ledger entry and updates `balance` in the same transaction; the check constraint is the
+    last line of defence against an overdraft.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="wallet_balance_not_negative")]
+
+    def __str__(self) -> str:
+        return f"Wallet of {self.user_id}: {self.balance}"
+
+
+class LedgerKind(models.TextChoices):
+    CREDIT = "credit", "Credit"  # money given to the wallet: the sign-up credit
+    STAKE = "stake", "Stake"
+    PAYOUT = "payout", "Payout"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Adjustment"  # a correction by staff, either sign
+
+
+BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND)
+
+
+class LedgerEntry(models.Model):
+    """One movement of money, never updated nor deleted.
+
+    The cause: `bet` for stakes, payouts and refunds (at most one of each kind per bet,
+    enforced by a unique constraint, which is what makes settlement pay once even if run
+    twice); `memo` for credits and adjustments, with `created_by` for staff adjustments.
+    """
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=LedgerKind)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)  # signed: a stake is negative
+    balance_after = models.DecimalField(max_digits=16, decimal_places=2)
+    bet = models.ForeignKey(Bet, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries")
+    memo = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bet", "kind"], condition=models.Q(bet__isnull=False), name="ledger_one_entry_per_bet_and_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=BET_LEDGER_KINDS, bet__isnull=False)
+                | (~models.Q(kind__in=BET_LEDGER_KINDS) & models.Q(bet__isnull=True)),
+                name="ledger_bet_entries_name_their_bet",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=LedgerKind.STAKE, amount__lt=0)
+                | models.Q(kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.CREDIT], amount__gt=0)
+                | (models.Q(kind=LedgerKind.ADJUSTMENT) & ~models.Q(amount=0)),
+                name="ledger_amount_sign_matches_kind",
+            ),
+            models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
+        ]
+        indexes = [models.Index(fields=["wallet", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} (wallet {self.wallet_id})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Ledger entries are append-only: record a new entry instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class BetRequest(models.Model):
+    """An accepted `POST /api/bets/` under an `Idempotency-Key`: replayed, never re-run."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    body_hash = models.CharField(max_length=64)  # SHA-256 of the canonical JSON body
+    bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="+")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="bet_request_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,10 +1,15 @@
 """Reads of matches and odds, shared by the API, the pages and the WebSocket snapshots."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
-from betting.models import Bet, Match, MatchStatus
+from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
+
+# Sums of money keep two places (SQLite would otherwise sum through floats).
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=16, decimal_places=2)
 
 LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULED)
 
@@ -20,3 +25,64 @@ def match_list_by_ids(match_ids: Iterable[int]) -> list[Match]:
 
 def bet_list_for_user(*, user_id: int) -> QuerySet[Bet]:
     return Bet.objects.filter(user_id=user_id).select_related("match")
+
+
+def wallet_balance_of(*, user_id: int) -> Decimal:
+    """The user's balance (zero before they have a wallet)."""
+    balance = Wallet.objects.filter(user_id=user_id).values_list("balance", flat=True).first()
+    return balance if balance is not None else Decimal("0.00")
+
+
+def wallet_for_user(*, user_id: int) -> Wallet | None:
+    return Wallet.objects.filter(user_id=user_id).first()
+
+
+def ledger_for_user(*, user_id: int) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(wallet__user_id=user_id).order_by("-id")
+
+
+def cents(amount: Decimal | float | int) -> Decimal:
+    return Decimal(str(amount)).quantize(Decimal("0.01"))
+
+
+def ledger_audit() -> list[str]:
+    """Every way the books disagree with themselves, as readable lines (empty: all good).
+
+    Each wallet's balance must equal the sum of its ledger and the last entry's
+    `balance_after`; every bet must have its stake entry; every settled bet must have been
+    paid exactly what its status says.
+    """
+    problems = []
+    last_entry = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
+    wallets = Wallet.objects.annotate(
+        ledger_sum=Coalesce(Sum("entries__amount"), Value(Decimal("0.00")), output_field=MONEY),
+        last_balance_after=Subquery(last_entry, output_field=MONEY),
+    ).order_by("id")
+    for wallet in wallets.iterator():
+        balance, ledger_sum = cents(wallet.balance), cents(wallet.ledger_sum)
+        where = f"wallet {wallet.pk} (user {wallet.user_id})"
+        if balance != ledger_sum:
+            problems.append(f"{where}: balance {balance} != ledger {ledger_sum}")
+        if balance < 0:
+            problems.append(f"{where}: negative balance {balance}")
+        last = wallet.last_balance_after
+        if last is not None and cents(last) != balance:
+            problems.append(f"{where}: last entry's balance_after {cents(last)} != balance {balance}")
+
+    staked = LedgerEntry.objects.filter(bet=OuterRef("pk"), kind=LedgerKind.STAKE, amount=-F("bet__stake"))
+    for bet_id in Bet.objects.exclude(Exists(staked)).values_list("pk", flat=True):
+        problems.append(f"bet {bet_id}: no stake entry for its stake")
+
+    paid = (
+        LedgerEntry.objects.filter(bet=OuterRef("pk"), kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND])
+        .values("bet")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    settled = Bet.objects.exclude(status=BetStatus.OPEN).annotate(
+        paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=MONEY)
+    )
+    for bet in settled.iterator():
+        if cents(bet.paid) != bet.payout:
+            problems.append(f"bet {bet.pk} ({bet.status}): payout {bet.payout} != ledger {cents(bet.paid)}")
+    return problems

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from betting import events
 from betting.engine.model import EngineParams, compute_prices
-from betting.errors import MatchNotFound, MatchNotOpen, OddsChanged
-from betting.models import Bet, Match, MatchStatus, OddsVersion
+from betting.errors import InsufficientFunds, MatchNotFound, MatchNotOpen, OddsChanged, StakeOutOfRange
+from betting.models import Bet, LedgerKind, Match, MatchStatus, OddsVersion
+from betting.wallets import CENT, wallet_lock, wallet_post
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,15 @@ def bet_place(
     quoted_odds: Decimal | None = None,
     accept_odds_change: str = ACCEPT_NONE,
 ) -> Bet:
-    """Record a bet at the current price, then ask for the match's odds to be recomputed.
+    """Debit the stake and record a bet at the current price, then ask for the match's odds
+    to be recomputed.
 
-    The match row is locked for the length of the transaction: the price checked is the
-    price struck, and the bet's sequence number is taken in commit order.
+    The match row is locked for the length of the transaction, then the wallet row: the
+    price checked is the price struck, the balance checked is the balance debited, and the
+    bet's sequence number is taken in commit order. Any refusal raises before anything is
+    written.
     """
+    stake_check(stake)
     try:
         match = Match.objects.select_for_update().get(pk=match_id)
     except Match.DoesNotExist:
@@ -70,6 +75,12 @@ def bet_place(
             version=match.odds_version,
         )
 
+    wallet = wallet_lock(user_id=user.pk)
+    if wallet.balance < stake:
+        raise InsufficientFunds(
+            f"The stake {stake} is more than the balance {wallet.balance}.", balance=events.money(wallet.balance)
+        )
+
     match.bet_sequence += 1
     match.save(update_fields=["bet_sequence"])
     bet = Bet.objects.create(
@@ -81,8 +92,23 @@ def bet_place(
         odds_version=match.odds_version,
         sequence=match.bet_sequence,
     )
+    wallet_post(wallet=wallet, kind=LedgerKind.STAKE, amount=-stake, bet=bet)
+    events.bet_publish_on_commit(bet)
     transaction.on_commit(lambda: odds_recompute_request(match_id=match.pk))
     return bet
+
+
+def stake_check(stake: Decimal) -> None:
+    """Refuse a stake outside the book's bounds, or finer than a cent."""
+    message = None
+    if not stake.is_finite() or stake != stake.quantize(CENT):
+        message = "The stake is an amount with at most two decimals."
+    elif stake < settings.BET_MIN_STAKE:
+        message = f"The stake must be at least {settings.BET_MIN_STAKE}."
+    elif stake > settings.BET_MAX_STAKE:
+        message = f"The stake must be at most {settings.BET_MAX_STAKE}."
+    if message is not None:
+        raise StakeOutOfRange(message, errors={"stake": [message]})
 
 
 def _pending_key(match_id: int) -> str:

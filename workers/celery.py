@@ -31,6 +31,18 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "workers.tasks.reconcile_odds",
             "schedule": timedelta(seconds=settings.ODDS_RECONCILE_SECONDS),
         },
+        "close-matches-at-kickoff": {
+            "task": "workers.tasks.close_matches_at_kickoff",
+            "schedule": timedelta(seconds=settings.MATCH_KICKOFF_CHECK_SECONDS),
+        },
+        "purge-idempotency-keys": {
+            "task": "workers.tasks.purge_idempotency_keys",
+            "schedule": timedelta(hours=1),
+        },
+        "flush-expired-refresh-tokens": {
+            "task": "workers.tasks.flush_expired_refresh_tokens",
+            "schedule": timedelta(days=1),
+        },
     }
 
 

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from betting import services
+from betting import idempotency, services, settlement
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +32,39 @@ def reconcile_odds() -> list[int]:
     if match_ids:
         logger.info("Reconciliation enqueued recomputes for matches %s", match_ids)
     return match_ids
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=10,
+)
+def settle_match(match_id: int) -> int:
+    """Pay out (or refund) every open bet of a settled or void match. Safe to run twice."""
+    return settlement.match_bets_settle(match_id=match_id)
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key records past their TTL."""
+    return idempotency.bet_requests_purge_expired()
+
+
+@shared_task
+def flush_expired_refresh_tokens() -> None:
+    """Drop expired refresh tokens (and their blacklist rows): they can no longer be used."""
+    from django.core.management import call_command
+
+    call_command("flushexpiredtokens")
+
+
+@shared_task
+def close_matches_at_kickoff() -> list[int]:
+    """Close betting on matches that kicked off; re-enqueue settlements left unfinished."""
+    closed = settlement.matches_close_at_kickoff()
+    if closed:
+        logger.info("Closed betting at kick-off on matches %s", closed)
+    for match_id in settlement.match_ids_settling_unfinished():
+        settlement.settlement_request(match_id=match_id)
+    return closed

@@ -3,14 +3,23 @@
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from betting import events
-from betting.models import Bet, Match, OddsVersion, Selection
-from betting.services import ACCEPT_MODES, ACCEPT_NONE
+from betting.engine.ladder import is_on_ladder
+from betting.errors import StakeOutOfRange
+from betting.models import Bet, BetStatus, Match, MatchStatus, OddsVersion, Selection
+from betting.services import ACCEPT_MODES, ACCEPT_NONE, stake_check
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "number", "example": 2.1} for name in ("home", "draw", "away")},
+        "required": ["home", "draw", "away"],
+    }
+)
 class OddsField(serializers.Field):
     """Prices as JSON numbers (ladder prices have at most two decimals)."""
 
@@ -60,10 +69,10 @@ class BetInputSerializer(serializers.Serializer[Any]):
     accept_odds_change = serializers.ChoiceField(choices=ACCEPT_MODES, default=ACCEPT_NONE)
 
     def validate_stake(self, value: Decimal) -> Decimal:
-        if value < settings.BET_MIN_STAKE:
-            raise serializers.ValidationError(f"The stake must be at least {settings.BET_MIN_STAKE}.")
-        if value > settings.BET_MAX_STAKE:
-            raise serializers.ValidationError(f"The stake must be at most {settings.BET_MAX_STAKE}.")
+        try:
+            stake_check(value)  # the service's rule, reported with the other field errors
+        except StakeOutOfRange as exc:
+            raise serializers.ValidationError(exc.message) from None
         return value
 
 
@@ -73,4 +82,49 @@ class BetOutputSerializer(serializers.ModelSerializer[Bet]):
 
     class Meta:
         model = Bet
-        fields = ["id", "match", "selection", "stake", "odds", "odds_version", "status", "created_at"]
+        fields = [
+            "id",
+            "match",
+            "selection",
+            "stake",
+            "odds",
+            "odds_version",
+            "status",
+            "payout",
+            "created_at",
+            "settled_at",
+        ]
+
+
+class BetListQuerySerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=BetStatus.choices, required=False)
+
+
+class MatchCreateInputSerializer(serializers.Serializer[Any]):
+    home_team = serializers.CharField(max_length=100)
+    away_team = serializers.CharField(max_length=100)
+    kickoff = serializers.DateTimeField()
+    opening_odds = serializers.DictField(
+        child=serializers.DecimalField(
+            max_digits=7, decimal_places=2, min_value=Decimal("1.01"), max_value=Decimal("1000")
+        ),
+        help_text="Opening prices: {home, draw, away}, decimal odds on the price ladder.",
+    )
+    status = serializers.ChoiceField(choices=[MatchStatus.SCHEDULED, MatchStatus.OPEN], default=MatchStatus.SCHEDULED)
+
+    def validate_opening_odds(self, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        if set(value) != set(Selection.values):
+            raise serializers.ValidationError("Give exactly the prices of home, draw and away.")
+        off_ladder = [name for name, price in value.items() if not is_on_ladder(price)]
+        if off_ladder:
+            raise serializers.ValidationError(f"Not prices of the ladder: {', '.join(sorted(off_ladder))}.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["home_team"].strip().lower() == attrs["away_team"].strip().lower():
+            raise serializers.ValidationError({"away_team": ["A team cannot play itself."]})
+        return attrs
+
+
+class MatchSettleInputSerializer(serializers.Serializer[Any]):
+    result = serializers.ChoiceField(choices=Selection.choices)

@@ -3,35 +3,88 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from betting import selectors, services
+from betting import selectors, services, settlement
 from betting.api.serializers import (
     BetInputSerializer,
+    BetListQuerySerializer,
     BetOutputSerializer,
+    MatchCreateInputSerializer,
     MatchOutputSerializer,
+    MatchSettleInputSerializer,
     OddsVersionOutputSerializer,
 )
-from betting.models import Bet, Match, OddsVersion
+from betting.idempotency import MAX_KEY_LENGTH, bet_place_idempotent, request_fingerprint
+from betting.models import Bet, Match, MatchStatus, OddsVersion
+from config.api_schema import BAD_REQUEST, FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED, error
 
 
+class IsStaffOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+class BetPlacementThrottle(UserRateThrottle):
+    """Bets per user, counted in the Redis cache; reading one's bets is not throttled."""
+
+    scope = "bets"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return request.method != "POST" or super().allow_request(request, view)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: MatchOutputSerializer(many=True), 404: NOT_FOUND}, summary="Matches not yet finished."
+    )
+)
 class MatchListApi(generics.ListAPIView[Match]):
     serializer_class = MatchOutputSerializer
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [IsStaffOrReadOnly]
 
     def get_queryset(self) -> Any:
         return selectors.match_list_listed()
 
+    @extend_schema(
+        request=MatchCreateInputSerializer,
+        responses={201: MatchOutputSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        summary="Staff: create a match with its opening odds (scheduled unless `status` is open).",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = MatchCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        match = services.match_create(
+            home_team=data["home_team"],
+            away_team=data["away_team"],
+            kickoff=data["kickoff"],
+            opening=data["opening_odds"],
+            status=data["status"],
+        )
+        return Response(MatchOutputSerializer(match).data, status=status.HTTP_201_CREATED)
 
+
+@extend_schema_view(get=extend_schema(responses={200: MatchOutputSerializer, 404: NOT_FOUND}))
 class MatchDetailApi(generics.RetrieveAPIView[Match]):
     serializer_class = MatchOutputSerializer
     permission_classes = [permissions.AllowAny]
     queryset = Match.objects.all()
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: OddsVersionOutputSerializer(many=True), 404: NOT_FOUND},
+        summary="Every published version of a match's odds, newest first.",
+    )
+)
 class MatchOddsHistoryApi(generics.ListAPIView[OddsVersion]):
     serializer_class = OddsVersionOutputSerializer
     permission_classes = [permissions.AllowAny]
@@ -41,31 +94,120 @@ class MatchOddsHistoryApi(generics.ListAPIView[OddsVersion]):
         return OddsVersion.objects.filter(match=match).order_by("-version")
 
 
+TRANSITION_ERRORS = {
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: error("The match's status does not lead there (e.g. settling an open match); `status` is the current one."),
+}
+
+
+class MatchTransitionApi(APIView):
+    """Staff trading: move a match along its lifecycle. Each change is published."""
+
+    permission_classes = [permissions.IsAdminUser]
+    target_status: str = ""
+
+    @extend_schema(request=None, responses={200: MatchOutputSerializer, **TRANSITION_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        get_object_or_404(Match, pk=pk)
+        match = settlement.match_transition(match_id=pk, status=self.target_status)
+        return Response(MatchOutputSerializer(match).data)
+
+
+class MatchSettleApi(MatchTransitionApi):
+    target_status = MatchStatus.SETTLED
+
+    @extend_schema(
+        request=MatchSettleInputSerializer,
+        responses={200: MatchOutputSerializer, 400: BAD_REQUEST, **TRANSITION_ERRORS},
+        summary="Staff: enter the result of a closed match; its bets are settled by the settlement worker.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        get_object_or_404(Match, pk=pk)
+        serializer = MatchSettleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        match = settlement.match_transition(
+            match_id=pk, status=self.target_status, result=serializer.validated_data["result"]
+        )
+        return Response(MatchOutputSerializer(match).data)
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Replaying an accepted bet with the same key within 24 h returns the first response "
+    "(header `Idempotent-Replayed: true`) and places nothing; the same key with another body is a 422.",
+)
+
+
 class BetListCreateApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [BetPlacementThrottle]
 
+    @extend_schema(
+        parameters=[BetListQuerySerializer],
+        responses={200: BetOutputSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        summary="The user's own bets, newest first (at most 200), optionally filtered by status.",
+    )
     def get(self, request: Request) -> Response:
+        query = BetListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         bets = selectors.bet_list_for_user(user_id=request.user.pk or 0)
-        bet_status = request.query_params.get("status")
-        if bet_status:
-            bets = bets.filter(status=bet_status)
+        if "status" in query.validated_data:
+            bets = bets.filter(status=query.validated_data["status"])
         return Response(BetOutputSerializer(bets[:200], many=True).data)
 
+    @extend_schema(
+        request=BetInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: BetOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            409: error(
+                "Refused by the book, nothing debited: `odds_changed` (with the current `odds` and `version`), "
+                "`match_not_open` (with its `status`) or `insufficient_funds` (with the `balance`)."
+            ),
+            422: error("`idempotency_key_reused`: the key was used for a different request body."),
+            429: THROTTLED,
+        },
+        summary="Place a bet: debits the stake and strikes the bet at the current price.",
+    )
     def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+            raise ValidationError({"Idempotency-Key": [f"Between 1 and {MAX_KEY_LENGTH} characters."]})
         serializer = BetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        bet = services.bet_place(
-            user=request.user,  # type: ignore[arg-type]  # IsAuthenticated: never anonymous
-            match_id=data["match"],
-            selection=data["selection"],
-            stake=data["stake"],
-            quoted_odds=data.get("odds"),
-            accept_odds_change=data["accept_odds_change"],
+        arguments = bet_arguments(serializer.validated_data)
+        user = request.user  # IsAuthenticated: never anonymous
+        if key is None:
+            bet = services.bet_place(user=user, **arguments)  # type: ignore[arg-type]
+            return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
+        record, replayed = bet_place_idempotent(
+            user=user,  # type: ignore[arg-type]
+            key=key,
+            fingerprint=request_fingerprint(request.data),
+            render=lambda bet: dict(BetOutputSerializer(bet).data),
+            bet_arguments=arguments,
         )
-        return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(record.response_body, status=record.response_status, headers=headers)
 
 
+def bet_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "match_id": data["match"],
+        "selection": data["selection"],
+        "stake": data["stake"],
+        "quoted_odds": data.get("odds"),
+        "accept_odds_change": data["accept_odds_change"],
+    }
+
+
+@extend_schema_view(get=extend_schema(responses={200: BetOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND}))
 class BetDetailApi(generics.RetrieveAPIView[Bet]):
     serializer_class = BetOutputSerializer
     permission_classes = [permissions.IsAuthenticated]

@@ -6,16 +6,24 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from betting.models import Match, MatchStatus
+from betting.wallets import wallet_open
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"bettor{n}@example.com")
     email = factory.LazyAttribute(lambda u: u.username)
     password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def wallet(user, create, extracted, **kwargs):
+        """Every bettor has a wallet; `UserFactory(wallet=Decimal("25.00"))` sets its credit."""
+        if create:
+            wallet_open(user=user, credit=extracted)
 
 
 class MatchFactory(factory.django.DjangoModelFactory):

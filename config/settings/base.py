@@ -33,7 +33,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
     "channels",
+    "accounts",
     "betting",
     "realtime",
     "workers",
@@ -121,9 +124,21 @@ ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 
+# --- Wallets and settlement ---------------------------------------------------
+# Credited to every new wallet as its first ledger entry.
+WALLET_SIGNUP_CREDIT = Decimal(env("WALLET_SIGNUP_CREDIT", default="1000.00"))
+# How long an Idempotency-Key replays the first response.
+IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
+# How often beat closes betting on matches that kicked off, and re-enqueues unfinished settlements.
+MATCH_KICKOFF_CHECK_SECONDS = env.float("MATCH_KICKOFF_CHECK_SECONDS", default=30.0)
+# Bets settled per transaction: bounds how long a settlement holds wallet locks.
+SETTLEMENT_BATCH_SIZE = env.int("SETTLEMENT_BATCH_SIZE", default=500)
+
 # --- Django REST framework ----------------------------------------------------
 REST_FRAMEWORK = {
+    # JWT for API clients, the session for the pages; Basic last, for quick curl and scripts.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -133,6 +148,32 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Behind nginx, the client's IP is in X-Forwarded-For: without this every anonymous
+    # client would share the proxy's address, and so one sign-in throttle.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Counted in the Redis cache, so every web process shares one count.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env("THROTTLE_AUTH", default="20/minute"),  # login, sign-up, password reset (per IP)
+        "bets": env("THROTTLE_BETS", default="120/minute"),  # bet placement (per user)
+    },
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=5 * 60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_SECONDS", default=24 * 60 * 60)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Oddstream API",
+    "DESCRIPTION": "Real-time betting odds: matches, bets, wallets and settlement.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"SelectionEnum": "betting.models.Selection"},
 }
 
 # --- Internationalisation and time --------------------------------------------
@@ -154,6 +195,15 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Password-reset links point at this front end.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://127.0.0.1:8000/accounts/reset/{uid}/{token}/")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Oddstream <no-reply@oddstream.local>")
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -164,6 +214,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        "accounts": {"level": LOG_LEVEL},
         "betting": {"level": LOG_LEVEL},
         "realtime": {"level": LOG_LEVEL},
         "workers": {"level": LOG_LEVEL},

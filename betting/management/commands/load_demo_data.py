@@ -1,17 +1,22 @@
-"""Idempotent demo data: a handful of open matches, a demo bettor and a staff user."""
+"""Idempotent demo data: a handful of open matches, a demo bettor and a staff user, with wallets."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.utils import timezone
 
-from betting.models import Match
+from betting.models import Match, Wallet
 from betting.services import match_create
+from betting.wallets import wallet_adjust, wallet_open
 
 DEMO_USER = ("demo@oddstream.local", "demo-password")
 STAFF_USER = ("admin@oddstream.local", "admin-password")
+# The demo bettor gets a top-up on top of the sign-up credit, so a demo (or the integration
+# tests' latency run of 50 bets) does not run dry.
+DEMO_BETTOR_BALANCE = Decimal("10000.00")
 
 DEMO_MATCHES = [
     ("Lyon", "Marseille", ("2.10", "3.40", "3.50")),
@@ -35,6 +40,14 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 self.stdout.write(f"Created user {email}")
+            if not Wallet.objects.filter(user=user).exists():
+                with transaction.atomic():  # the top-up comes with the wallet or not at all
+                    wallet = wallet_open(user=user)
+                    if not staff and wallet.balance < DEMO_BETTOR_BALANCE:
+                        wallet_adjust(
+                            user_id=user.pk, amount=DEMO_BETTOR_BALANCE - wallet.balance, memo="Demo top-up", staff=None
+                        )
+                self.stdout.write(f"Opened the wallet of {email}")
         start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         for index, (home, away, prices) in enumerate(DEMO_MATCHES):
             if Match.objects.filter(home_team=home, away_team=away).exists():

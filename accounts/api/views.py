@@ -1,0 +1,172 @@
+"""Thin HTTP views of accounts: sign-up, JWT, logout, password reset, the user and their wallet."""
+
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
+
+from accounts import services
+from accounts.api.serializers import (
+    EmailTokenObtainSerializer,
+    LedgerEntryOutputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetRequestInputSerializer,
+    PasswordResetRequestOutputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    TokenPairOutputSerializer,
+    UserOutputSerializer,
+    WalletOutputSerializer,
+)
+from betting import selectors
+from betting.models import LedgerEntry
+from config.api_schema import BAD_REQUEST, THROTTLED, UNAUTHENTICATED, error
+
+# Sign-in, sign-up and reset: counted per client IP (anonymous) in the Redis cache.
+AUTH_THROTTLES = [ScopedRateThrottle]
+AUTH_THROTTLE_SCOPE = "auth"
+
+
+class RegisterApi(APIView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: UserOutputSerializer, 400: BAD_REQUEST, 429: THROTTLED},
+        summary="Sign up with e-mail and password; the wallet opens with the sign-up credit.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(TokenObtainPairView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+    serializer_class = EmailTokenObtainSerializer
+
+    @extend_schema(
+        responses={
+            200: TokenPairOutputSerializer,
+            400: BAD_REQUEST,
+            401: error("Wrong e-mail or password, or the account is inactive."),
+            429: THROTTLED,
+        },
+        summary="JWT pair from e-mail and password.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshApi(TokenRefreshView):
+    @extend_schema(
+        responses={
+            200: TokenPairOutputSerializer,
+            400: BAD_REQUEST,
+            401: error("The refresh token is invalid, expired or already used (rotated or logged out)."),
+        },
+        summary="A new access token and a new refresh token; the old refresh token is blacklisted.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(TokenBlacklistView):
+    """The refresh token is the credential: no access token needed to log out."""
+
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={204: OpenApiResponse(description="Logged out."), 400: BAD_REQUEST, 401: error("Invalid token.")},
+        summary="Blacklist the refresh token: it can no longer be refreshed.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        super().post(request, *args, **kwargs)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetRequestApi(APIView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PasswordResetRequestInputSerializer,
+        responses={202: PasswordResetRequestOutputSerializer, 400: BAD_REQUEST, 429: THROTTLED},
+        summary="E-mail a reset link. The answer is the same whether the account exists or not.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.password_reset_request(email=serializer.validated_data["email"])
+        body: dict[str, str] = {"detail": "If an account has this e-mail, a reset link is on its way."}
+        if settings.DEBUG and link is not None:
+            body |= {"uid": link.uid, "token": link.token}  # local testing without reading the e-mail
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PasswordResetConfirmInputSerializer,
+        responses={
+            204: OpenApiResponse(description="Password changed; every refresh token is revoked."),
+            400: BAD_REQUEST,
+            429: THROTTLED,
+        },
+        summary="Set a new password with the uid and token of the reset e-mail.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: UserOutputSerializer, 401: UNAUTHENTICATED}, summary="The user and their balance.")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(cast(User, request.user)).data)
+
+
+class WalletApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: WalletOutputSerializer, 401: UNAUTHENTICATED}, summary="The user's balance.")
+    def get(self, request: Request) -> Response:
+        wallet = selectors.wallet_for_user(user_id=request.user.pk or 0)
+        body = {"balance": wallet.balance if wallet else "0.00", "updated_at": wallet.updated_at if wallet else None}
+        return Response(WalletOutputSerializer(body).data)
+
+
+class LedgerApi(generics.ListAPIView[LedgerEntry]):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = LedgerEntryOutputSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.ledger_for_user(user_id=self.request.user.pk or 0)
+
+    @extend_schema(
+        responses={200: LedgerEntryOutputSerializer(many=True), 401: UNAUTHENTICATED, 404: error("No such page.")},
+        summary="The user's ledger, newest first, paginated.",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,110 @@
+"""Writes of accounts: sign-up (with its wallet) and password reset.
+
+Users are Django's `auth.User` with `username` = the lower-cased e-mail, which is what makes
+an e-mail unique (and case-insensitive) without a custom user model.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.errors import EmailTaken, PasswordRejected, PasswordResetLinkInvalid
+from betting.wallets import wallet_open
+
+logger = logging.getLogger(__name__)
+
+
+def email_normalise(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(username=email_normalise(email), is_active=True).first()
+
+
+def password_check(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise PasswordRejected(" ".join(exc.messages), errors={"password": list(exc.messages)}) from None
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str) -> User:
+    """Create a bettor and their wallet, credited with the sign-up credit."""
+    email = email_normalise(email)
+    candidate = User(username=email, email=email)
+    password_check(password, candidate)
+    if User.objects.filter(username=email).exists():
+        raise EmailTaken("An account with this e-mail already exists.", errors={"email": ["Already registered."]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=email, email=email, password=password)
+    except IntegrityError:  # a concurrent sign-up with the same e-mail won
+        raise EmailTaken(
+            "An account with this e-mail already exists.", errors={"email": ["Already registered."]}
+        ) from None
+    wallet_open(user=user)
+    return user
+
+
+@dataclass(frozen=True)
+class PasswordResetLink:
+    uid: str
+    token: str
+
+
+def password_reset_request(*, email: str) -> PasswordResetLink | None:
+    """E-mail a reset link to the account, if there is one. The caller must answer the same
+    either way, so the endpoint does not tell who has an account."""
+    user = user_by_email(email)
+    if user is None:
+        return None
+    link = PasswordResetLink(
+        uid=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
+    )
+    url = settings.PASSWORD_RESET_URL.format(uid=link.uid, token=link.token)
+    send_mail(
+        subject="Reset your Oddstream password",
+        message=f"Someone asked to reset the password of this account. If it was you, open:\n\n{url}\n\n"
+        f"Or POST /api/auth/password-reset/confirm/ with uid={link.uid} and token={link.token}.\n",
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return link
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link, and sign the user out of every JWT session."""
+    try:
+        user = User.objects.select_for_update().get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise PasswordResetLinkInvalid("The reset link is invalid or has expired.")
+    password_check(new_password, user)
+    user.set_password(new_password)  # also invalidates the token: it hashes the password
+    user.save(update_fields=["password"])
+    refresh_tokens_revoke(user=user)
+    return user
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every refresh token of the user still outstanding; returns how many."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    revoked = 0
+    for token in outstanding:
+        BlacklistedToken.objects.get_or_create(token=token)
+        revoked += 1
+    return revoked

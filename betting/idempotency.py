@@ -1,0 +1,77 @@
+"""`Idempotency-Key` on bet placement: an accepted bet is recorded under the key, and a
+replay by the same user within the TTL gets the first response instead of a second bet.
+
+Only accepted bets are recorded: a refused request wrote nothing, so its retry is judged
+afresh. Two concurrent requests with one key are serialised by the match row lock and the
+unique (user, key) constraint: the loser's transaction rolls back whole, then replays.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from betting.errors import IdempotencyKeyReused
+from betting.models import Bet, BetRequest
+from betting.services import bet_place
+
+MAX_KEY_LENGTH = 200
+
+
+def request_fingerprint(body: Any) -> str:
+    """SHA-256 of the body as canonical JSON: same fields and values, same fingerprint."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def bet_request_find(*, user_id: int, key: str) -> BetRequest | None:
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    return BetRequest.objects.filter(user_id=user_id, key=key, created_at__gte=cutoff).first()
+
+
+def bet_request_replay(*, record: BetRequest, fingerprint: str) -> BetRequest:
+    if record.body_hash != fingerprint:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
+    return record
+
+
+@transaction.atomic
+def _bet_place_recorded(
+    *, user: User, key: str, fingerprint: str, render: Callable[[Bet], dict[str, Any]], bet_arguments: dict[str, Any]
+) -> BetRequest:
+    bet = bet_place(user=user, **bet_arguments)
+    # A record past its TTL no longer binds the key; it goes now so the key can be reused.
+    BetRequest.objects.filter(user=user, key=key, created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
+    return BetRequest.objects.create(
+        user=user, key=key, body_hash=fingerprint, bet=bet, response_status=201, response_body=render(bet)
+    )
+
+
+def bet_place_idempotent(
+    *, user: User, key: str, fingerprint: str, render: Callable[[Bet], dict[str, Any]], bet_arguments: dict[str, Any]
+) -> tuple[BetRequest, bool]:
+    """Place the bet once per (user, key). Returns the record of the first response and
+    whether this call replayed it. Raises IdempotencyKeyReused on a different body."""
+    record = bet_request_find(user_id=user.pk, key=key)
+    if record is not None:
+        return bet_request_replay(record=record, fingerprint=fingerprint), True
+    try:
+        return _bet_place_recorded(
+            user=user, key=key, fingerprint=fingerprint, render=render, bet_arguments=bet_arguments
+        ), False
+    except IntegrityError:
+        record = bet_request_find(user_id=user.pk, key=key)
+        if record is None:
+            raise
+        return bet_request_replay(record=record, fingerprint=fingerprint), True
+
+
+def bet_requests_purge_expired() -> int:
+    """Delete the records of keys past their TTL (they no longer replay); returns how many."""
+    deleted, _ = BetRequest.objects.filter(created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
+    return deleted

@@ -1,0 +1,106 @@
+"""Concurrency against PostgreSQL with real threads: the wallet is never overdrawn."""
+
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from betting.models import Bet, LedgerEntry, Wallet
+from betting.tests.factories import MatchFactory, UserFactory
+
+REQUESTS = 50
+AFFORDABLE = 10
+STAKE = Decimal("10.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
+    user = UserFactory(wallet=STAKE * AFFORDABLE)
+    match = MatchFactory()
+    barrier = threading.Barrier(REQUESTS)
+    replies: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def send_bet(index: int) -> None:
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            barrier.wait(timeout=30)
+            reply = client.post(
+                "/api/bets/",
+                {"match": match.pk, "selection": ("home", "draw", "away")[index % 3], "stake": str(STAKE)},
+                format="json",
+            )
+            with lock:
+                replies.append((reply.status_code, reply.json().get("code", "")))
+        finally:
+            connections.close_all()  # a thread's connection would otherwise block the database's flush
+
+    threads = [threading.Thread(target=send_bet, args=(index,)) for index in range(REQUESTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.perf_counter() - started
+
+    outcomes = Counter(replies)
+    assert len(replies) == REQUESTS
+    assert outcomes == {(201, ""): AFFORDABLE, (409, "insufficient_funds"): REQUESTS - AFFORDABLE}
+    assert Bet.objects.filter(user_id=user.pk).count() == AFFORDABLE
+    assert Wallet.objects.get(user_id=user.pk).balance == Decimal("0.00")
+    assert min(LedgerEntry.objects.filter(wallet__user_id=user.pk).values_list("balance_after", flat=True)) >= 0
+    call_command("audit_ledger")
+    with capsys.disabled():
+        print(
+            f"\nconcurrency: {REQUESTS} simultaneous bets of {STAKE} on a balance of {STAKE * AFFORDABLE}: "
+            f"{outcomes[(201, '')]} accepted, {outcomes[(409, 'insufficient_funds')]} refused (insufficient_funds), "
+            f"final balance {Wallet.objects.get(user_id=user.pk).balance}, {elapsed:.2f} s"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
+    user = UserFactory()
+    match = MatchFactory()
+    senders = 8
+    barrier = threading.Barrier(senders)
+    bodies: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def send_bet() -> None:
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            barrier.wait(timeout=30)
+            reply = client.post(
+                "/api/bets/",
+                {"match": match.pk, "selection": "home", "stake": "10.00"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="same-click-many-times",
+            )
+            with lock:
+                bodies.append((reply.status_code, reply.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send_bet) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(bodies) == senders
+    assert {status for status, _ in bodies} == {201}
+    assert len({body["id"] for _, body in bodies}) == 1
+    assert Bet.objects.filter(user_id=user.pk).count() == 1
+    assert Wallet.objects.get(user_id=user.pk).balance == Decimal("990.00")
