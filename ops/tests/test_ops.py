@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from betting.services import bet_place
@@ -8,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_metrics_expose_queues_backlog_and_latency(client) -> None:
     match = MatchFactory()
-    bet_place(user=UserFactory(), match_id=match.pk, selection="home", stake="10.00")
+    bet_place(user=UserFactory(), match_id=match.pk, selection="home", stake=Decimal("10.00"))
     body = client.get("/metrics").content.decode()
     assert 'oddstream_queue_messages{queue="odds"}' in body
     assert "oddstream_uncounted_bets 1.0" in body  # on_commit not run: the bet is not counted yet
