@@ -6,6 +6,8 @@ from frontend import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("matches/<int:match_id>/", views.match_detail, name="match-detail-page"),
+    path("me/bets/", views.my_bets, name="my-bets"),
+    path("me/wallet/", views.my_wallet, name="my-wallet"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,12 +1,13 @@
 """Server-rendered pages. Live data arrives over the WebSocket; the first paint is HTML."""
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from betting.models import Match
-from betting.selectors import match_list_listed
+from betting.selectors import bet_list_for_user, ledger_for_user, match_list_listed, wallet_balance_of
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,6 +19,21 @@ def match_detail(request: HttpRequest, match_id: int) -> HttpResponse:
     match = get_object_or_404(Match, pk=match_id)
     history = match.odds_versions.order_by("-version")[:20]
     return render(request, "frontend/match.html", {"match": match, "history": history})
+
+
+@login_required
+def my_bets(request: HttpRequest) -> HttpResponse:
+    """The bettor's own bets; `bet` events on the socket update them live."""
+    bets = bet_list_for_user(user_id=request.user.pk or 0)[:100]
+    return render(request, "frontend/my_bets.html", {"bets": bets})
+
+
+@login_required
+def my_wallet(request: HttpRequest) -> HttpResponse:
+    """Balance and ledger; `wallet` events on the socket update them live."""
+    user_id = request.user.pk or 0
+    context = {"balance": wallet_balance_of(user_id=user_id), "entries": ledger_for_user(user_id=user_id)[:100]}
+    return render(request, "frontend/my_wallet.html", context)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -32,3 +32,19 @@ def test_match_page_shows_prices_history_and_sets_csrf_cookie(client) -> None:
 
 def test_unknown_match_page_is_404(client) -> None:
     assert client.get("/matches/999999/").status_code == 404
+
+
+def test_my_pages_need_sign_in_and_show_only_own_data(client) -> None:
+    from betting.services import bet_place
+    from betting.tests.factories import UserFactory
+
+    assert client.get("/me/bets/").status_code == 302
+    match = MatchFactory()
+    owner, other = UserFactory(), UserFactory()
+    bet = bet_place(user=owner, match_id=match.pk, selection="draw", stake=Decimal("12.00"))
+    bet_place(user=other, match_id=match.pk, selection="away", stake=Decimal("7.00"))
+    client.force_login(owner)
+    bets_page = client.get("/me/bets/").content.decode()
+    assert f'data-bet-id="{bet.pk}"' in bets_page and "7.00" not in bets_page
+    wallet_page = client.get("/me/wallet/").content.decode()
+    assert "988.00" in wallet_page  # 1000.00 credit - 12.00 stake

@@ -61,3 +61,27 @@ async def test_refused_bet_is_explained_in_words(browser, base_url) -> None:
     await page.click("#bet-slip button[type=submit]")
     await page.wait_for_function("document.getElementById('slip-result').textContent.includes('stake')")
     assert "error" in (await page.get_attribute("#slip-result", "class"))
+
+
+async def test_wallet_page_follows_a_bet_placed_in_another_tab(browser, base_url, artifacts) -> None:
+    context = await browser.new_context()  # one session shared by both tabs
+    wallet = await context.new_page()
+    await sign_in_and_open(wallet, base_url, "/me/wallet/")
+    before = float(await wallet.text_content("#balance"))
+
+    bettor = await context.new_page()
+    await bettor.goto(f"{base_url}/")
+    match_id = await bettor.get_attribute("tr[data-match-id]", "data-match-id")
+    await bettor.goto(f"{base_url}/matches/{match_id}/")
+    await bettor.wait_for_function("document.getElementById('connection').textContent === 'open'")
+    await bettor.click('.price-button[data-selection="away"]')
+    await bettor.fill("#slip-stake", "15.00")
+    await bettor.click("#bet-slip button[type=submit]")
+    await bettor.wait_for_function("document.getElementById('slip-result').textContent.includes('accepted')")
+
+    # The private `wallet` event reaches the other tab's socket: balance and ledger update.
+    await wallet.wait_for_function(f"Number(document.getElementById('balance').textContent) === {before - 15}")
+    first_row = await wallet.text_content("#ledger tbody tr")
+    assert "stake" in first_row and "-15.00" in first_row
+    await wallet.screenshot(path=str(artifacts / "wallet-page.png"))
+    await context.close()
