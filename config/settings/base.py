@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "channels",
     "betting",
+    "blog",
     "realtime",
     "workers",
     "frontend",
@@ -123,6 +124,8 @@ BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 # --- Django REST framework ----------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an anonymous write is a 401 with `WWW-Authenticate: Bearer`, not a 403.
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -132,6 +135,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # --- Internationalisation and time --------------------------------------------
