@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 TEMPLATE = ROOT / "frontend" / "templates" / "frontend" / "ws_demo.html"
 WAIT_MS = 15_000
+ACCESS_TOKEN_SECONDS = 12  # the page refreshes a fifth of the lifetime early: after about 10 s
 
 if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
     pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install -y chromium)"))
@@ -56,6 +57,8 @@ def browser() -> Iterator[object]:
 def base_url(stack: Stack) -> str:
     # DEBUG on, as under `make run`: the password-reset endpoint then returns uid and token.
     stack.env["DEBUG"] = "True"
+    # Short-lived access tokens, so the page's scheduled refresh happens within the test.
+    stack.env["JWT_ACCESS_SECONDS"] = str(ACCESS_TOKEN_SECONDS)
     stack.start_worker()
     _, port = stack.start_web()
     return f"http://127.0.0.1:{port}"
@@ -151,10 +154,10 @@ def test_two_tabs_follow_create_update_delete_live(browser, full_stack_url: str)
         expect(writer.locator("#signed-in-as")).to_contain_text(email)
         expect(writer.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
 
-        # The refresh (also scheduled before expiry) replaces the access token.
+        # A refresh on request replaces the access token (the refresh token rotates with it).
         before = writer.locator("#access-token").inner_text()
         writer.click("#refresh-now")
-        expect(log_entries(writer, "auth").filter(has_text="access token refreshed")).to_have_count(1, timeout=WAIT_MS)
+        expect(log_entries(writer, "auth").filter(has_text="refreshed on request")).to_have_count(1, timeout=WAIT_MS)
         assert writer.locator("#access-token").inner_text() != before
 
         # A draft reaches its author's tab only.
@@ -192,6 +195,11 @@ def test_two_tabs_follow_create_update_delete_live(browser, full_stack_url: str)
         expect(same_item).to_have_count(0, timeout=WAIT_MS)
         expect(writer.locator(f'#posts li[data-post-id="{post_id}"]')).to_have_count(0, timeout=WAIT_MS)
         expect(log_entries(reader, "post_deleted").filter(has_text="team news")).to_have_count(1)
+
+        # The access token was refreshed before it expired, without the user doing anything.
+        scheduled = log_entries(writer, "auth").filter(has_text="refreshed before it expired")
+        expect(scheduled.first).to_be_visible(timeout=(ACCESS_TOKEN_SECONDS + 5) * 1000)
+        expect(log_entries(writer, "error")).to_have_count(0)
 
         # Every log line carries a time; both pages count the two connected clients.
         deleted_at = log_entries(reader, "post_deleted").first.locator("time").inner_text()

@@ -154,13 +154,13 @@ function scheduleRefresh() {
 }
 
 let refreshing = null;
-function refreshTokens({ quiet = false } = {}) {
+function refreshTokens({ quiet = false, why = "before it expired" } = {}) {
   // One refresh at a time: the refresh token rotates, so a second concurrent call would send a spent one.
-  if (!refreshing) refreshing = doRefresh(quiet).finally(() => { refreshing = null; });
+  if (!refreshing) refreshing = doRefresh(quiet, why).finally(() => { refreshing = null; });
   return refreshing;
 }
 
-async function doRefresh(quiet) {
+async function doRefresh(quiet, why) {
   try {
     const tokens = await api("POST", "/api/auth/token/refresh/", { refresh: session.refresh }, { auth: false });
     session.access = tokens.access;
@@ -169,7 +169,7 @@ async function doRefresh(quiet) {
     scheduleRefresh();
     renderSession();
     stream.url = blogSocketUrl(); // a reconnect presents the fresh token
-    if (!quiet) log("auth", "access token refreshed before it expired");
+    if (!quiet) log("auth", `access token refreshed ${why}`);
     return true;
   } catch (error) {
     signOutLocally();
@@ -497,7 +497,7 @@ $("posts").addEventListener("click", async (event) => {
   }
 });
 
-$("refresh-now").addEventListener("click", () => refreshTokens());
+$("refresh-now").addEventListener("click", () => refreshTokens({ why: "on request" }));
 $("signout").addEventListener("click", () => signOut().catch((error) => reportFailure("Signing out", error)));
 $("clear-log").addEventListener("click", () => { $("event-log").replaceChildren(); });
 
