@@ -184,3 +184,35 @@ def test_post_update_refuses_fields_it_does_not_own(author):
     post = PostFactory(author=author)
     with pytest.raises(TypeError):
         services.post_update(post=post, author=author)
+
+
+def test_admin_writes_are_announced_like_api_writes(channel, author, staff_user):
+    from django.test import Client
+
+    staff_user.is_superuser = True
+    staff_user.save()
+    admin = Client()
+    admin.force_login(staff_user)
+    added = admin.post(
+        "/admin/blog/post/add/",
+        {"title": "Needs moderation", "body": "", "status": "published", "author": author.pk},
+    )
+    assert added.status_code == 302, added.content
+    post = Post.objects.get(title="Needs moderation")
+    assert post.author_id == author.pk
+
+    changed = admin.post(
+        f"/admin/blog/post/{post.pk}/change/",
+        {"title": "Moderated", "body": post.body, "status": "published"},
+    )
+    assert changed.status_code == 302, changed.content
+    deleted = admin.post(f"/admin/blog/post/{post.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+
+    received = channel.receive(expected=3)
+    assert [(frame["type"], frame["title"]) for _, frame in received] == [
+        ("post_created", "Needs moderation"),
+        ("post_updated", "Moderated"),
+        ("post_deleted", "Moderated"),
+    ]
+    assert not Post.objects.filter(pk=post.pk).exists()
