@@ -31,6 +31,8 @@ test("API errors are described in words", () => {
   );
   assert.match(words(400, { code: "malformed", detail: "JSON parse error" }), /invalid \(400\).*JSON parse error/);
   assert.match(words(404, { detail: "Not found." }), /Not found \(404\)/);
+  const signIn = describeApiError(new ApiError(401, { detail: "No active account found with the given credentials" }, "POST /api/auth/token/"));
+  assert.match(signIn, /e-mail or the password is wrong \(401\)/);
   assert.match(words(0, null), /could not be reached.*file:\/\//);
   assert.match(words(502, null), /server failed \(502\)/);
 });

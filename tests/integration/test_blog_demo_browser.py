@@ -230,6 +230,12 @@ def test_password_reset_shows_uid_and_token_with_debug_on(browser, full_stack_ur
         page.click("#reset-confirm-form button[type=submit]")
         expect(page.locator("#page-info")).to_contain_text("Password changed", timeout=WAIT_MS)
 
+        # The old password no longer works, and the page says so in words.
+        page.fill("#signin-form [name=email]", email)
+        page.fill("#signin-form [name=password]", "first-password-1")
+        page.click("#signin-form button[type=submit]")
+        expect(page.locator("#page-error")).to_contain_text("e-mail or the password is wrong", timeout=WAIT_MS)
+
         page.fill("#signin-form [name=email]", email)
         page.fill("#signin-form [name=password]", "second-password-2")
         page.click("#signin-form button[type=submit]")

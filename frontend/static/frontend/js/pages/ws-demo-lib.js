@@ -29,6 +29,8 @@ export function describeApiError(error) {
       const fields = fieldErrors(body?.errors);
       return fields ? `Please correct: ${fields}.` : `The request was refused as invalid (400).${detail}`;
     }
+    case status === 401 && error.request?.includes("/api/auth/token/") && !error.request.includes("refresh"):
+      return `The e-mail or the password is wrong (401).${detail}`;
     case status === 401:
       return `You are not signed in, or your token has expired or is invalid (401): sign in again.${detail}`;
     case status === 403:

@@ -290,6 +290,10 @@ function applyEvent(frame) {
     // Unpublishing withdraws the post from readers; its author gets the draft's post_updated next.
     if (frame.reason === "unpublished" && session.user && author === session.user.id) return;
     posts.delete(id);
+    if (Number($("post-form").elements.id.value) === id) {
+      stopEditing();
+      showError(`Post #${id} was deleted (or unpublished) while you were editing it.`);
+    }
   } else {
     const known = posts.get(id) || { id };
     posts.set(id, { ...known, title, status, author });
