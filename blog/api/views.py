@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, pagination, permissions, status, viewsets
+from rest_framework import filters, pagination, permissions, status, throttling, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,17 @@ class PostPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
 
+class PostWriteThrottle(throttling.UserRateThrottle):
+    """Bounds each user's writes: one write fans out to every open blog socket.
+
+    Counted in the Redis cache, so every web process shares one count."""
+
+    scope = "post_writes"
+
+    def get_rate(self) -> str:
+        return settings.BLOG_POST_WRITE_RATE
+
+
 STATUS_PARAMETER = OpenApiParameter(
     "status",
     OpenApiTypes.STR,
@@ -32,6 +44,7 @@ WRITE_ERRORS = {
     401: OpenApiTypes.OBJECT,
     403: OpenApiTypes.OBJECT,
     404: OpenApiTypes.OBJECT,
+    429: OpenApiTypes.OBJECT,
 }
 
 
@@ -65,6 +78,11 @@ class PostViewSet(viewsets.ModelViewSet[Post]):
     filter_backends = [filters.SearchFilter]
     search_fields = ["title"]
     lookup_value_regex = r"\d+"
+
+    def get_throttles(self) -> list[Any]:
+        if self.request.method in permissions.SAFE_METHODS:
+            return super().get_throttles()
+        return [*super().get_throttles(), PostWriteThrottle()]
 
     def get_queryset(self) -> Any:
         return selectors.post_list_visible(user=self.request.user, status=self._status_filter())

@@ -260,3 +260,18 @@ def test_staff_may_moderate_someone_elses_draft(staff_user, author):
 
 def test_a_post_id_that_is_not_a_number_is_a_404():
     assert client_for(None).get("/api/posts/abc/").status_code == 404
+
+
+def test_writes_are_rate_limited_per_user_with_a_clear_429(author, other_user, settings):
+    settings.BLOG_POST_WRITE_RATE = "2/minute"
+    client = client_for(author)
+    for title in ("One", "Two"):
+        assert client.post(LIST_URL, {"title": title}, format="json").status_code == 201
+    refused = client.post(LIST_URL, {"title": "Three"}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert "Retry-After" in refused
+    assert not Post.objects.filter(title="Three").exists()
+    # Reading is not limited, and the count is per user.
+    assert client.get(LIST_URL).status_code == 200
+    assert client_for(other_user).post(LIST_URL, {"title": "Other"}, format="json").status_code == 201

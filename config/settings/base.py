@@ -121,6 +121,10 @@ ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 
+# --- Blog ---------------------------------------------------------------------
+# Writes per user: every write is broadcast to every blog socket, so it is bounded.
+BLOG_POST_WRITE_RATE = env("BLOG_POST_WRITE_RATE", default="30/minute")
+
 # --- Django REST framework ----------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
