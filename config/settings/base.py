@@ -121,10 +121,6 @@ ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 
-# --- Blog ---------------------------------------------------------------------
-# Writes per user: every write is broadcast to every blog socket, so it is bounded.
-BLOG_POST_WRITE_RATE = env("BLOG_POST_WRITE_RATE", default="30/minute")
-
 # --- Django REST framework ----------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -147,6 +143,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Blog ---------------------------------------------------------------------
+# Writes per user: every write is broadcast to every blog socket, so it is bounded.
+BLOG_POST_WRITE_RATE = env("BLOG_POST_WRITE_RATE", default="30/minute")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
