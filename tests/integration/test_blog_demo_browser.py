@@ -76,17 +76,22 @@ def open_demo(browser, base_url: str):
     return context, page, errors
 
 
+def blog_socket_answers(base_url: str) -> bool:
+    import websockets.sync.client
+
+    try:
+        with websockets.sync.client.connect(f"{base_url.replace('http', 'ws')}/ws/blog/", open_timeout=5):
+            return True
+    except Exception:
+        return False
+
+
 def missing_parallel_pieces(base_url: str) -> list[str]:
     """The demo's full flow needs issue 3's auth API and issue 5's /ws/blog/ consumer."""
     missing = []
     if httpx.post(f"{base_url}/api/auth/token/", json={}).status_code == 404:
         missing.append("the auth API (POST /api/auth/token/, issue 3)")
-    try:
-        import websockets.sync.client
-
-        with websockets.sync.client.connect(f"{base_url.replace('http', 'ws')}/ws/blog/", open_timeout=5):
-            pass
-    except Exception:
+    if not blog_socket_answers(base_url):
         missing.append("the /ws/blog/ consumer (issue 5)")
     return missing
 
@@ -130,6 +135,11 @@ def test_served_page_loads_and_reports_api_errors_in_words(browser, base_url: st
         page.click("#post-submit")
         expect(page.locator("#page-error")).to_contain_text("not signed in")
         expect(page.locator("#page-error")).to_contain_text("401")
+        if blog_socket_answers(base_url):
+            expect(page.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
+            expect(page.locator("#socket-error")).to_be_hidden()
+        else:  # before issue 5's consumer: the seed's "404 /ws/blog/", reported in words
+            expect(page.locator("#socket-error")).to_contain_text("cannot connect to /ws/blog/", timeout=WAIT_MS)
         screenshot(page, "ws-demo-signed-out.png")
         assert errors == [], errors
     finally:

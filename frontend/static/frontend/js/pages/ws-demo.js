@@ -358,6 +358,7 @@ async function restartFeed() {
     setSocketState(status);
     log("socket", status === "open" ? "connected to /ws/blog/" : status);
     if (status === "open") {
+      $("socket-error").hidden = true;
       if (everOpened) await reloadPosts("events may have been missed while disconnected");
       everOpened = true;
     }
@@ -368,10 +369,12 @@ async function restartFeed() {
     log("socket", `closed, code ${code}${reason ? `: ${reason}` : ""}`);
     if (!everOpened) {
       // The handshake itself failed: the seed's "404 /ws/blog/" (no ASGI server, or no such route).
-      showError(
-        "The live feed cannot connect to /ws/blog/: the page must be served by Daphne (make run), " +
-          "which routes /ws/blog/. Retrying with backoff.",
-      );
+      // Its own box: the API's errors, shown meanwhile, must not be overwritten by each retry.
+      const box = $("socket-error");
+      box.textContent =
+        `The live feed cannot connect to /ws/blog/ (close code ${code}): the page must be served by Daphne ` +
+        "(make run), which routes /ws/blog/. Retrying with backoff.";
+      box.hidden = false;
     }
   });
   stream.addEventListener("reconnecting", (event) => {
