@@ -6,6 +6,7 @@ messages per field.
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -17,6 +18,9 @@ from betting.errors import BettingError
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, BettingError):
         return Response({"code": exc.code, "detail": exc.message, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, ModelValidationError):
+        # A model's full_clean() in a service refused the data: still the client's input.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(

@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/", include("accounts.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("blog.api.urls")),
+    path("", include("blog.urls")),
     path("", include("ops.urls")),
     path("", include("frontend.urls")),
 ]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "betting",
+    "blog",
     "realtime",
     "workers",
     "frontend",
@@ -138,6 +139,7 @@ SETTLEMENT_BATCH_SIZE = env.int("SETTLEMENT_BATCH_SIZE", default=500)
 REST_FRAMEWORK = {
     # JWT for API clients, the session for the pages; Basic last, for quick curl and scripts.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an anonymous write is a 401 with `WWW-Authenticate: Bearer`, not a 403.
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
@@ -181,6 +183,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Blog ---------------------------------------------------------------------
+# Writes per user: every write is broadcast to every blog socket, so it is bounded.
+BLOG_POST_WRITE_RATE = env("BLOG_POST_WRITE_RATE", default="30/minute")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
