@@ -14,6 +14,7 @@ Pure: no Django, no I/O, deterministic. Probabilities are floats; prices are `De
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 from math import sqrt
 
@@ -76,11 +77,18 @@ def _shin_fair(implied: Mapping[str, float]) -> dict[str, float]:
 
 def fair_probabilities(prices: Mapping[str, Decimal], method: str = POWER) -> dict[str, float]:
     """The margin-free probabilities a book's prices imply, summing to 1."""
-    implied = {s: 1.0 / float(price) for s, price in prices.items()}
+    return dict(_fair_probabilities(tuple(prices.items()), method))
+
+
+# A match's opening book is the same at every recompute: solving it once per process takes
+# the bisections (about 40 µs) off each recompute. Pure inputs, so the cache is exact.
+@lru_cache(maxsize=4096)
+def _fair_probabilities(prices: tuple[tuple[str, Decimal], ...], method: str) -> tuple[tuple[str, float], ...]:
+    implied = {s: 1.0 / float(price) for s, price in prices}
     if method == POWER:
-        return _power_fair(implied)
+        return tuple(_power_fair(implied).items())
     if method == SHIN:
-        return _shin_fair(implied)
+        return tuple(_shin_fair(implied).items())
     raise ValueError(f"Unknown margin method {method!r}; expected one of {MARGIN_METHODS}.")
 
 

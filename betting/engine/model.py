@@ -143,10 +143,19 @@ def compute_prices(
     current: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Decimal]:
     """New 1X2 ladder prices. `current` (the prices on show) is needed only for max_move_ticks."""
+    return _prices_from_posterior(opening, posterior_probabilities(opening, totals, params), totals, params, current)
+
+
+def _prices_from_posterior(
+    opening: Mapping[str, Decimal],
+    posterior: Mapping[str, float],
+    totals: BookTotals,
+    params: EngineParams,
+    current: Mapping[str, Decimal] | None,
+) -> dict[str, Decimal]:
     if totals.total_staked <= 0:
         return {s: opening[s] for s in SELECTIONS}  # the trader's prices stand until money arrives
     prior = fair_probabilities(opening, params.margin_method)
-    posterior = posterior_probabilities(opening, totals, params)
     # The trader's margin share per selection (quoted / fair), applied to the posterior.
     weights = {s: posterior[s] * (1.0 / float(opening[s])) / prior[s] for s in SELECTIONS}
     prices = book_prices(weights, target_overround(opening, params))
@@ -171,7 +180,8 @@ def compute_quote(
     current: Mapping[str, Decimal] | None = None,
 ) -> Quote:
     """Every market of a match from the same numbers."""
+    posterior = posterior_probabilities(opening, totals, params)
     return Quote(
-        prices=compute_prices(opening, totals, params, current),
-        markets=compute_markets(posterior_probabilities(opening, totals, params), params),
+        prices=_prices_from_posterior(opening, posterior, totals, params, current),
+        markets=compute_markets(posterior, params),
     )
