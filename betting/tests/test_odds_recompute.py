@@ -2,11 +2,15 @@
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,6 +20,7 @@ from betting.models import Bet, Match, MatchBook, OddsVersion
 from betting.services import engine_params, match_odds_recompute
 from betting.tests.factories import MatchFactory
 from workers import tasks
+from workers.embedded_redis import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -206,24 +211,44 @@ def test_recomputes_start_at_least_the_interval_apart(match, enqueued, settings)
 # --- Reconciliation --------------------------------------------------------------------
 
 
+@contextmanager
+def broker_unreachable() -> Iterator[None]:
+    """Point Celery at a port nobody listens on, with eager mode off: `apply_async` really
+    tries the broker and fails, as it does when Redis is down. (Celery reads its settings
+    from Django's, CELERY_ namespace, so they are overridden there.)"""
+    from workers.celery import app
+
+    # Connection and producer pools are made once per app: drop them on the way in and out,
+    # so neither broker's connections are used for the other.
+    app._pool = app.amqp._producer_pool = None
+    try:
+        with override_settings(
+            CELERY_TASK_ALWAYS_EAGER=False,
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+            CELERY_BROKER_CONNECTION_TIMEOUT=0.5,
+        ):
+            yield
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = app.amqp._producer_pool = None
+
+
 def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
-    match, user, monkeypatch, django_capture_on_commit_callbacks
+    match, user, django_capture_on_commit_callbacks
 ) -> None:
-    from kombu.exceptions import OperationalError
-
-    def broker_down(**_: Any) -> None:
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(tasks.recompute_odds, "apply_async", broker_down)
+    with broker_unreachable():
         for _ in range(3):
             with django_capture_on_commit_callbacks(execute=True):
-                services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"))
+                bet = services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"))
+            assert bet.pk is not None  # the bet stands though its recompute could not be enqueued
     match.refresh_from_db()
     assert match.bet_sequence == 3 and match.bets_counted == 0  # committed, not yet counted
     assert match.odds_away == Decimal("3.50")
+    assert cache.get(services._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
 
-    assert tasks.reconcile_odds() == [match.pk]  # eager: the recompute runs inline
+    # The broker is back; beat runs the reconciliation (eager here: the recompute runs inline).
+    assert tasks.reconcile_odds() == [match.pk]
     match.refresh_from_db()
     assert match.bets_counted == 3
     assert match.odds_away < Decimal("3.50")
