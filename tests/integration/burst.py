@@ -1,11 +1,13 @@
 """A burst of bets on one match, placed by a separate process against a running Stack.
 
-Run as `python -m tests.integration.burst BETS SECONDS` with a Stack's environment: it
-creates a fresh match, listens to the odds stream, places BETS bets through
-`services.bet_place` (the real bet transaction and its after-commit enqueue) spread evenly
-over SECONDS, waits for the publish that counts the last one, and prints one JSON line:
-the burst's real duration, the versions published, the delay from the last bet's commit
-to that publish, and the bets the last published odds count.
+Run as `python -m tests.integration.burst BETS SECONDS PER_TRANSACTION` with a Stack's
+environment. It creates a fresh match, listens to the odds stream and places BETS bets
+spread evenly over SECONDS: through `services.bet_place` when PER_TRANSACTION is 1 (the
+real bet transaction and its after-commit enqueue), else PER_TRANSACTION at a time in one
+transaction that does what bet_place does, so the arrival rate can reach 1,000/s. It
+waits for the publish that counts the last bet and prints one JSON line: the burst's real
+duration, the versions published, the delay from the last bet's commit to that publish,
+and the bets the last published odds count.
 """
 
 from __future__ import annotations
@@ -25,10 +27,38 @@ if TYPE_CHECKING:
     from tests.integration.harness import Stack
 
 
-PLACERS = int(os.environ.get("BURST_PLACERS", "1"))
+def place_bets_in_one_transaction(match_id: int, user_id: int, first: int, count: int) -> None:
+    """`count` bets committed together, as `bet_place` would commit them one by one: under
+    the match row lock, numbered in order, at the current price, each followed after commit
+    by its own recompute request. It lets one process offer bets at 1,000 a second where
+    one transaction per bet, on this machine, cannot."""
+    from django.db import transaction
+
+    from betting import services
+    from betting.models import Bet, Match
+
+    selections = ("home", "draw", "away")
+    with transaction.atomic():
+        match = Match.objects.select_for_update().get(pk=match_id)
+        Bet.objects.bulk_create(
+            Bet(
+                user_id=user_id,
+                match=match,
+                selection=selections[(first + offset) % 7 % 3],
+                stake=Decimal("10.00") + (first + offset) % 50,
+                odds=match.price_of(selections[(first + offset) % 7 % 3]),
+                odds_version=match.odds_version,
+                sequence=match.bet_sequence + 1 + offset,
+            )
+            for offset in range(count)
+        )
+        match.bet_sequence += count
+        match.save(update_fields=["bet_sequence"])
+        for _ in range(count):
+            transaction.on_commit(lambda: services.odds_recompute_request(match_id=match_id))
 
 
-def run_burst(bets: int, seconds: float) -> dict[str, Any]:
+def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, Any]:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -36,7 +66,6 @@ def run_burst(bets: int, seconds: float) -> dict[str, Any]:
     import redis
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.utils import timezone
 
     from betting import services
@@ -71,27 +100,20 @@ def run_burst(bets: int, seconds: float) -> dict[str, Any]:
 
     selections = ("home", "draw", "away")
     started = time.monotonic()
-
-    def place(first: int) -> None:
-        # Bets on one match queue on its row lock; several placers keep that queue full
-        # instead of leaving it idle during each placer's own Python and Redis work.
-        for index in range(first, bets, PLACERS):
-            pause = started + index * seconds / bets - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+    for first in range(0, bets, per_transaction):
+        pause = started + first * seconds / bets - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        count = min(per_transaction, bets - first)
+        if count == 1:
             services.bet_place(
                 user=user,
                 match_id=match.pk,
-                selection=selections[index % 7 % 3],
-                stake=Decimal("10.00") + index % 50,
+                selection=selections[first % 7 % 3],
+                stake=Decimal("10.00") + first % 50,
             )
-        connection.close()
-
-    placers = [threading.Thread(target=place, args=(first,)) for first in range(PLACERS)]
-    for placer in placers:
-        placer.start()
-    for placer in placers:
-        placer.join()
+        else:
+            place_bets_in_one_transaction(match.pk, user.pk, first, count)
     last_bet_committed = time.monotonic()
 
     deadline = last_bet_committed + 60
@@ -124,6 +146,7 @@ def run_burst(bets: int, seconds: float) -> dict[str, Any]:
         "pipeline_latency_ms_p50": latencies[len(latencies) // 2] if latencies else None,
         "pipeline_latency_ms_max": latencies[-1] if latencies else None,
         "min_interval_seconds": float(settings.ODDS_RECOMPUTE_MIN_INTERVAL),
+        "bets_per_transaction": per_transaction,
     }
 
 
@@ -137,12 +160,12 @@ def count_recompute_runs(worker_lines: list[str], since: int = 0) -> int:
     return sum(1 for line in worker_lines[since:] if "recompute_odds" in line and "succeeded" in line)
 
 
-def run_burst_process(stack: Stack, bets: int, seconds: float) -> dict[str, Any]:
+def run_burst_process(stack: Stack, bets: int, seconds: float, per_transaction: int = 1) -> dict[str, Any]:
     """Run the burst in a child process on the stack's database and Redis; count the worker's runs."""
     worker = next(p for p in stack.processes if p.name == "celery-worker")
     lines_before = len(worker.lines)
     completed = subprocess.run(
-        [sys.executable, "-m", "tests.integration.burst", str(bets), str(seconds)],
+        [sys.executable, "-m", "tests.integration.burst", str(bets), str(seconds), str(per_transaction)],
         cwd=ROOT,
         env=stack.env,
         capture_output=True,
@@ -161,5 +184,5 @@ def run_burst_process(stack: Stack, bets: int, seconds: float) -> dict[str, Any]
 
 
 if __name__ == "__main__":
-    result = run_burst(int(sys.argv[1]), float(sys.argv[2]))
+    result = run_burst(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))
     print("BURST " + json.dumps(result), flush=True)

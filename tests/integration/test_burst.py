@@ -8,9 +8,23 @@ from tests.integration.harness import Stack
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-def test_burst_of_bets_gives_bounded_recomputes_and_last_publish_counts_every_bet(stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def worker(stack: Stack) -> Stack:
     stack.start_worker()
-    result = run_burst_process(stack, bets=1000, seconds=1.0)
+    return stack
+
+
+@pytest.mark.parametrize(
+    "per_transaction",
+    [
+        pytest.param(1, id="bet_place-per-bet"),
+        pytest.param(10, id="10-bets-per-transaction-1000-per-second"),
+    ],
+)
+def test_burst_of_bets_gives_bounded_recomputes_and_last_publish_counts_every_bet(
+    worker: Stack, per_transaction: int
+) -> None:
+    result = run_burst_process(worker, bets=1000, seconds=1.0, per_transaction=per_transaction)
     print(f"\nburst: {result | {'versions_bets_counted': '...'}}")
 
     assert result["last_published_bets"] == 1000, result
