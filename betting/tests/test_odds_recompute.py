@@ -261,3 +261,17 @@ def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match) -> None
     match.refresh_from_db()
     assert set(match.markets) == {"over_under_2_5", "both_teams_to_score"}
     assert match.current_prices == match.opening_prices  # no bets: the trader's prices stand
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def test_a_band_too_narrow_for_the_ladder_is_refused_at_start_up(settings) -> None:
+    from betting.checks import odds_engine_settings_check
+
+    assert odds_engine_settings_check() == []
+    settings.ODDS_MARGIN_MAX = Decimal("0.06")
+    errors = odds_engine_settings_check()
+    assert [e.id for e in errors] == ["betting.E001"] and "margin_max" in errors[0].msg
+    settings.ODDS_MARGIN_METHOD = "guess"
+    assert odds_engine_settings_check()[0].id == "betting.E001"
