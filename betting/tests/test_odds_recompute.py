@@ -13,6 +13,9 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from betting import events, services
 from betting.engine.model import BookTotals, compute_quote
@@ -84,6 +87,24 @@ def test_incremental_prices_equal_a_full_recompute(match, user) -> None:
     assert match.current_prices == full.prices
     assert match.markets == services.markets_as_strings(full.markets)
     assert match.bets_counted == 357
+
+
+@hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.integers(min_value=0, max_value=25), min_size=1, max_size=6))
+def test_running_totals_never_drift_whatever_the_recompute_points(user, batches: list[int]) -> None:
+    """However the bets fall between recomputes, the incremental book equals a fresh sum."""
+    target = MatchFactory()
+    for count in batches:
+        if count:
+            seed_bets(Match.objects.get(pk=target.pk), user, count)
+        match_odds_recompute(match_id=target.pk)
+    target.refresh_from_db()
+    expected = totals_from_scratch(target)
+    book = MatchBook.objects.get(match=target)
+    assert book.stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
+    assert book.payouts == {s: expected.payout(s) for s in ("home", "draw", "away")}
+    assert target.bets_counted == target.bet_sequence == sum(batches)
+    assert target.current_prices == compute_quote(target.opening_prices, expected, engine_params()).prices
 
 
 def test_a_recompute_reads_only_the_new_bets(match, user) -> None:
