@@ -1,6 +1,20 @@
+from typing import Any
+
 from django.contrib import admin
 
-from betting.models import Bet, Match, OddsVersion
+from betting.models import Bet, Match, MatchBook, OddsVersion
+
+
+class MatchBookInline(admin.StackedInline[MatchBook, Match]):
+    """The running totals, for reading only: the recompute owns them, and a hand edit would
+    make every later price wrong without a trace."""
+
+    model = MatchBook
+    can_delete = False
+    readonly_fields = ["stake_home", "stake_draw", "stake_away", "payout_home", "payout_draw", "payout_away"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Match)
@@ -19,7 +33,8 @@ class MatchAdmin(admin.ModelAdmin[Match]):
         "bets_counted",
     ]
     list_filter = ["status"]
-    readonly_fields = ["odds_home", "odds_draw", "odds_away", "odds_version", "bet_sequence", "bets_counted"]
+    readonly_fields = ["odds_home", "odds_draw", "odds_away", "markets", "odds_version", "bet_sequence", "bets_counted"]
+    inlines = [MatchBookInline]
 
 
 @admin.register(OddsVersion)

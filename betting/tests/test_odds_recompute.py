@@ -296,3 +296,12 @@ def test_a_band_too_narrow_for_the_ladder_is_refused_at_start_up(settings) -> No
     assert [e.id for e in errors] == ["betting.E001"] and "margin_max" in errors[0].msg
     settings.ODDS_MARGIN_METHOD = "guess"
     assert odds_engine_settings_check()[0].id == "betting.E001"
+
+
+def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> None:
+    seed_bets(match, user, 5)
+    match_odds_recompute(match_id=match.pk)
+    page = admin_client.get(f"/admin/betting/match/{match.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Stake home" in content and 'name="book-0-stake_home"' not in content  # shown, not editable
