@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from betting.errors import BettingError
-from betting.models import Bet, LedgerEntry, Match, MatchStatus, OddsVersion, Selection, Wallet
+from betting.models import Bet, LedgerEntry, Match, MatchBook, MatchStatus, OddsVersion, Selection, Wallet
 from betting.settlement import match_transition
 
 
@@ -37,17 +37,31 @@ MATCH_READONLY_FIELDS = [
     "odds_home",
     "odds_draw",
     "odds_away",
+    "markets",
     "odds_version",
     "bet_sequence",
     "bets_counted",
 ]
 
 
+class MatchBookInline(admin.StackedInline[MatchBook, Match]):
+    """The running totals, for reading only: the recompute owns them, and a hand edit would
+    make every later price wrong without a trace."""
+
+    model = MatchBook
+    can_delete = False
+    readonly_fields = ["stake_home", "stake_draw", "stake_away", "payout_home", "payout_draw", "payout_away"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin[Match]):
-    list_display = ["id", "home_team", "away_team", "kickoff", *MATCH_READONLY_FIELDS]
+    list_display = ["id", "home_team", "away_team", "kickoff", *(f for f in MATCH_READONLY_FIELDS if f != "markets")]
     list_filter = ["status"]
     readonly_fields = MATCH_READONLY_FIELDS
+    inlines = [MatchBookInline]
     actions = [
         transition_action(MatchStatus.OPEN, label="Open for betting"),
         transition_action(MatchStatus.SUSPENDED, label="Suspend betting"),

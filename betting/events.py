@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
-
 from betting.models import Bet, Match
 from realtime import streams
 from workers.publisher import publish_on_commit
@@ -18,9 +16,9 @@ def odds_as_numbers(prices: Mapping[str, Decimal]) -> dict[str, float]:
     return {selection: float(price) for selection, price in prices.items()}
 
 
-def stakes_by_selection(match: Match) -> dict[str, Decimal]:
-    rows = Bet.objects.filter(match=match).values("selection").annotate(total=Sum("stake"))
-    return {row["selection"]: row["total"] for row in rows}
+def markets_as_numbers(markets: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Derived markets (stored as two-place strings) as JSON numbers, like the 1X2 odds."""
+    return {name: {selection: float(price) for selection, price in prices.items()} for name, prices in markets.items()}
 
 
 def match_state(match: Match) -> dict[str, Any]:
@@ -29,6 +27,7 @@ def match_state(match: Match) -> dict[str, Any]:
         "match": match.pk,
         "version": match.odds_version,
         "odds": odds_as_numbers(match.current_prices),
+        "markets": markets_as_numbers(match.markets),
         "status": match.status,
         "bets": match.bets_counted,
         "ts": match.odds_updated_at.isoformat(),

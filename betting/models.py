@@ -51,6 +51,8 @@ class Match(models.Model):
 
     bet_sequence = models.PositiveBigIntegerField(default=0)
     bets_counted = models.PositiveBigIntegerField(default=0)
+    # Derived markets priced with the current odds: {"over_under_2_5": {"over": "1.90", ...}, ...}.
+    markets = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,6 +90,7 @@ class OddsVersion(models.Model):
     draw = models.DecimalField(max_digits=7, decimal_places=2)
     away = models.DecimalField(max_digits=7, decimal_places=2)
     bets_counted = models.PositiveBigIntegerField(default=0)
+    markets = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(auto_now_add=True)
     # Oldest counted bet's commit to publish, in milliseconds (null for opening prices).
     pipeline_latency_ms = models.FloatField(null=True, blank=True)
@@ -100,6 +103,41 @@ class OddsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.match_id} v{self.version}: {self.home}/{self.draw}/{self.away}"
+
+
+class MatchBook(models.Model):
+    """Running totals of the money a match's current odds count, per selection.
+
+    Written only by the odds recompute, holding the match row lock, in the same transaction
+    that moves `Match.bets_counted`: the totals are always exactly those of the bets with
+    `sequence <= bets_counted`, so a recompute adds only the newer bets, whatever the number
+    already taken. Payouts are Σ stake x odds taken (four places: both factors have two).
+    """
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, primary_key=True, related_name="book")
+    stake_home = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    stake_draw = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    stake_away = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    payout_home = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
+    payout_draw = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
+    payout_away = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
+
+    def __str__(self) -> str:
+        return f"Book of match {self.match_id}"
+
+    @property
+    def stakes(self) -> dict[str, Decimal]:
+        return {"home": self.stake_home, "draw": self.stake_draw, "away": self.stake_away}
+
+    @property
+    def payouts(self) -> dict[str, Decimal]:
+        return {"home": self.payout_home, "draw": self.payout_draw, "away": self.payout_away}
+
+    def add_bet(self, *, selection: str, stake: Decimal, odds: Decimal) -> None:
+        if selection not in Selection.values:
+            raise ValueError(f"Unknown selection {selection!r}")
+        setattr(self, f"stake_{selection}", getattr(self, f"stake_{selection}") + stake)
+        setattr(self, f"payout_{selection}", getattr(self, f"payout_{selection}") + stake * odds)
 
 
 class BetStatus(models.TextChoices):

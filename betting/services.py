@@ -6,6 +6,7 @@ is what keeps a bet and a settlement on the same match from deadlocking.
 
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from betting import events
-from betting.engine.model import EngineParams, compute_prices
+from betting.engine.model import BookTotals, EngineParams, compute_quote
 from betting.errors import InsufficientFunds, MatchNotFound, MatchNotOpen, OddsChanged, StakeOutOfRange
-from betting.models import Bet, LedgerKind, Match, MatchStatus, OddsVersion
+from betting.models import Bet, LedgerKind, Match, MatchBook, MatchStatus, OddsVersion
 from betting.wallets import CENT, wallet_lock, wallet_post
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,27 @@ def _pending_key(match_id: int) -> str:
     return f"odds:recompute-pending:{match_id}"
 
 
+def _last_start_key(match_id: int) -> str:
+    return f"odds:recompute-last-start:{match_id}"
+
+
 # A pending flag outlives a lost task by at most this long; reconciliation covers the rest.
 PENDING_FLAG_TTL = timedelta(seconds=60)
+
+
+def _recompute_countdown(match_id: int) -> float:
+    """Seconds to hold the next recompute so it starts ODDS_RECOMPUTE_MIN_INTERVAL after the last.
+
+    This is what bounds a burst: starts are at least one interval apart, so a burst of D
+    seconds causes at most D / interval + 2 recomputes, however many bets it holds.
+    """
+    interval = float(settings.ODDS_RECOMPUTE_MIN_INTERVAL)
+    if interval <= 0:
+        return 0.0
+    last_start = cache.get(_last_start_key(match_id))
+    if last_start is None:
+        return 0.0
+    return min(interval, max(0.0, float(last_start) + interval - time.time()))
 
 
 def odds_recompute_request(*, match_id: int) -> bool:
@@ -132,7 +152,8 @@ def odds_recompute_request(*, match_id: int) -> bool:
     try:
         if not cache.add(key, 1, timeout=int(PENDING_FLAG_TTL.total_seconds())):
             return False
-        recompute_odds.apply_async(kwargs={"match_id": match_id})
+        countdown = _recompute_countdown(match_id)
+        recompute_odds.apply_async(kwargs={"match_id": match_id}, countdown=countdown)  # 0: at once
         return True
     except Exception:
         # Broker or Redis down: the bet is committed and safe; the reconciler will enqueue
@@ -144,45 +165,99 @@ def odds_recompute_request(*, match_id: int) -> bool:
 
 
 def odds_recompute_started(*, match_id: int) -> None:
+    """Mark the start of a recompute: the start time first, then free the pending flag, so
+    whoever takes the flag next already sees this start and waits the interval."""
+    cache.set(_last_start_key(match_id), time.time(), timeout=int(PENDING_FLAG_TTL.total_seconds()))
     cache.delete(_pending_key(match_id))
 
 
 def engine_params() -> EngineParams:
-    return EngineParams(margin=settings.ODDS_MARGIN, prior_liquidity=settings.ODDS_PRIOR_LIQUIDITY)
+    return EngineParams(
+        margin=settings.ODDS_MARGIN,
+        margin_max=settings.ODDS_MARGIN_MAX,
+        prior_liquidity=settings.ODDS_PRIOR_LIQUIDITY,
+        liability_weight=settings.ODDS_LIABILITY_WEIGHT,
+        margin_method=settings.ODDS_MARGIN_METHOD,
+        max_move_ticks=settings.ODDS_MAX_MOVE_TICKS,
+    )
+
+
+def markets_as_strings(markets: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, str]]:
+    """Derived-market prices as stored in JSON: exact two-place strings, not floats."""
+    return {
+        name: {selection: f"{price:.2f}" for selection, price in prices.items()} for name, prices in markets.items()
+    }
 
 
 @transaction.atomic
 def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
-    """Recompute a match's prices from every bet committed so far.
+    """Bring a match's odds up to date with every bet committed so far, and publish them.
 
-    Returns the new version if a price moved, else None. Holding the match row lock means
-    no bet can commit meanwhile, so every bet up to `bet_sequence` is visible and counted.
+    Incremental: the match's book holds the running totals of the bets up to
+    `bets_counted`; only the bets after it are read (through the (match, sequence) unique
+    index) and added, so the cost does not grow with the bets already taken. Holding the
+    match row lock means no bet can commit meanwhile: every bet up to `bet_sequence` is
+    visible, and the book, `bets_counted` and the new version move together.
+
+    Every recompute that counts new bets (or prices a match without markets yet) stores
+    and publishes a version, even when no price moved: the published `bets` then always
+    names the newest bet the odds include. Returns it, or None when there was nothing new.
     """
     match = Match.objects.select_for_update().get(pk=match_id)
-    if match.bets_counted == match.bet_sequence:
+    if match.bets_counted == match.bet_sequence and match.markets:
         return None
-    newly_counted = Bet.objects.filter(match=match, sequence__gt=match.bets_counted)
-    oldest_new_bet = newly_counted.order_by("sequence").only("created_at").first()
-
-    stakes = events.stakes_by_selection(match)
-    prices = compute_prices(match.opening_prices, stakes, engine_params())
-    match.bets_counted = match.bet_sequence
-    if prices == match.current_prices:
-        match.save(update_fields=["bets_counted"])
-        return None
+    book, _ = MatchBook.objects.get_or_create(match=match)
+    new_bets = list(
+        Bet.objects.filter(match=match, sequence__gt=match.bets_counted, sequence__lte=match.bet_sequence)
+        .order_by("sequence")
+        .values_list("selection", "stake", "odds", "created_at")
+    )
+    if len(new_bets) != match.bet_sequence - match.bets_counted:
+        # Sequence numbers are taken under this lock and bets are never deleted (PROTECT).
+        logger.error(
+            "Match %s: expected %s new bets after %s, found %s",
+            match.pk,
+            match.bet_sequence - match.bets_counted,
+            match.bets_counted,
+            len(new_bets),
+        )
+    for selection, stake, odds, _created_at in new_bets:
+        book.add_bet(selection=selection, stake=stake, odds=odds)
+    quote = compute_quote(
+        match.opening_prices,
+        BookTotals(stakes=book.stakes, payouts=book.payouts),
+        engine_params(),
+        current=match.current_prices,
+    )
 
     now = timezone.now()
-    match.odds_home, match.odds_draw, match.odds_away = prices["home"], prices["draw"], prices["away"]
+    match.odds_home, match.odds_draw, match.odds_away = quote.prices["home"], quote.prices["draw"], quote.prices["away"]
+    match.markets = markets_as_strings(quote.markets)
+    match.bets_counted = match.bet_sequence
     match.odds_version += 1
     match.odds_updated_at = now
-    match.save(update_fields=["odds_home", "odds_draw", "odds_away", "odds_version", "odds_updated_at", "bets_counted"])
-    latency_ms = (now - oldest_new_bet.created_at).total_seconds() * 1000 if oldest_new_bet else None
+    match.save(
+        update_fields=[
+            "odds_home",
+            "odds_draw",
+            "odds_away",
+            "markets",
+            "odds_version",
+            "odds_updated_at",
+            "bets_counted",
+        ]
+    )
+    book.save()
+    # Bet rows are stamped inside their own transaction, a moment before it commits; this
+    # one publishes right after it commits: close to the commit → publish delay.
+    latency_ms = (now - new_bets[0][3]).total_seconds() * 1000 if new_bets else None
     version = OddsVersion.objects.create(
         match=match,
         version=match.odds_version,
-        home=prices["home"],
-        draw=prices["draw"],
-        away=prices["away"],
+        home=quote.prices["home"],
+        draw=quote.prices["draw"],
+        away=quote.prices["away"],
+        markets=match.markets,
         bets_counted=match.bets_counted,
         pipeline_latency_ms=latency_ms,
     )
@@ -192,10 +267,13 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
 
 def match_ids_needing_recompute() -> list[int]:
     """Matches with bets their current odds have not counted (e.g. committed while the
-    broker was down)."""
-    from django.db.models import F
+    broker was down), and listed matches not priced by this engine yet (no markets)."""
+    from django.db.models import F, Q
 
-    return list(Match.objects.filter(bet_sequence__gt=F("bets_counted")).values_list("pk", flat=True))
+    from betting.selectors import LISTED_STATUSES
+
+    behind = Q(bet_sequence__gt=F("bets_counted")) | Q(markets={}, status__in=LISTED_STATUSES)
+    return list(Match.objects.filter(behind).values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -207,7 +285,9 @@ def match_create(
     opening: dict[str, Decimal],
     status: str = MatchStatus.OPEN,
 ) -> Match:
+    quote = compute_quote(opening, params=engine_params())
     match = Match.objects.create(
+        markets=markets_as_strings(quote.markets),
         home_team=home_team,
         away_team=away_team,
         kickoff=kickoff,
@@ -219,5 +299,12 @@ def match_create(
         odds_draw=opening["draw"],
         odds_away=opening["away"],
     )
-    OddsVersion.objects.create(match=match, version=1, home=opening["home"], draw=opening["draw"], away=opening["away"])
+    OddsVersion.objects.create(
+        match=match,
+        version=1,
+        home=opening["home"],
+        draw=opening["draw"],
+        away=opening["away"],
+        markets=match.markets,
+    )
     return match

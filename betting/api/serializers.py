@@ -27,8 +27,16 @@ class OddsField(serializers.Field):
         return events.odds_as_numbers(value)
 
 
+class MarketsField(serializers.Field):
+    """Derived markets, {"over_under_2_5": {"over": 1.9, "under": 1.9}, ...}, prices as JSON numbers."""
+
+    def to_representation(self, value: Any) -> Any:
+        return events.markets_as_numbers(value)
+
+
 class MatchOutputSerializer(serializers.ModelSerializer[Match]):
     odds = OddsField(source="current_prices")
+    markets = MarketsField()
     opening_odds = OddsField(source="opening_prices")
     version = serializers.IntegerField(source="odds_version")
     bets = serializers.IntegerField(source="bets_counted")
@@ -43,6 +51,7 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
             "status",
             "result",
             "odds",
+            "markets",
             "opening_odds",
             "version",
             "bets",
@@ -52,10 +61,11 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
 
 class OddsVersionOutputSerializer(serializers.ModelSerializer[OddsVersion]):
     odds = serializers.SerializerMethodField()
+    markets = MarketsField()
 
     class Meta:
         model = OddsVersion
-        fields = ["version", "odds", "bets_counted", "computed_at", "pipeline_latency_ms"]
+        fields = ["version", "odds", "markets", "bets_counted", "computed_at", "pipeline_latency_ms"]
 
     def get_odds(self, obj: OddsVersion) -> dict[str, float]:
         return {"home": float(obj.home), "draw": float(obj.draw), "away": float(obj.away)}

@@ -121,6 +121,15 @@ CELERY_TIMEZONE = "UTC"
 # --- Odds pipeline ------------------------------------------------------------
 ODDS_MARGIN = Decimal(env("ODDS_MARGIN", default="0.05"))
 ODDS_PRIOR_LIQUIDITY = Decimal(env("ODDS_PRIOR_LIQUIDITY", default="2000"))
+# The odds engine (betting/engine/model.py; README "The odds engine"). The band's top must sit
+# at least 0.03 above ODDS_MARGIN: that is what rounding three prices down the ladder can add.
+ODDS_MARGIN_MAX = Decimal(env("ODDS_MARGIN_MAX", default="0.09"))
+ODDS_MARGIN_METHOD = env("ODDS_MARGIN_METHOD", default="power")  # "power" or "shin"
+ODDS_LIABILITY_WEIGHT = Decimal(env("ODDS_LIABILITY_WEIGHT", default="0.25"))
+ODDS_MAX_MOVE_TICKS = env.int("ODDS_MAX_MOVE_TICKS", default=0)  # 0: a price may drift any distance
+# Coalesced recomputes of one match start at least this far apart: bounds the recomputes
+# (and publishes) of a burst to duration / interval + 2.
+ODDS_RECOMPUTE_MIN_INTERVAL = env.float("ODDS_RECOMPUTE_MIN_INTERVAL", default=0.05)
 ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))

@@ -1,0 +1,307 @@
+"""The odds recompute: incremental running totals, coalescing, history, reconciliation."""
+
+import json
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from betting import events, services
+from betting.engine.model import BookTotals, compute_quote
+from betting.models import Bet, Match, MatchBook, OddsVersion
+from betting.services import engine_params, match_odds_recompute
+from betting.tests.factories import MatchFactory
+from workers import tasks
+from workers.embedded_redis import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def seed_bets(match: Match, user: Any, count: int, *, start: int | None = None) -> None:
+    """Insert `count` bets straight into the table (as bet_place would number them), fast."""
+    rng = random.Random(count)
+    first = (match.bet_sequence if start is None else start) + 1
+    Bet.objects.bulk_create(
+        Bet(
+            user=user,
+            match=match,
+            selection=rng.choice(("home", "draw", "away")),
+            stake=Decimal(rng.randint(100, 5000)) / 100,
+            odds=Decimal("2.50"),
+            odds_version=match.odds_version,
+            sequence=sequence,
+        )
+        for sequence in range(first, first + count)
+    )
+    Match.objects.filter(pk=match.pk).update(bet_sequence=first + count - 1)
+
+
+def totals_from_scratch(match: Match) -> BookTotals:
+    stakes: dict[str, Decimal] = {}
+    payouts: dict[str, Decimal] = {}
+    for bet in Bet.objects.filter(match=match):
+        stakes[bet.selection] = stakes.get(bet.selection, Decimal(0)) + bet.stake
+        payouts[bet.selection] = payouts.get(bet.selection, Decimal(0)) + bet.stake * bet.odds
+    return BookTotals(stakes=stakes, payouts=payouts)
+
+
+# --- Incremental running totals -------------------------------------------------------
+
+
+def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_on_commit_callbacks) -> None:
+    rng = random.Random(7)
+    for _ in range(40):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.bet_place(
+                user=user,
+                match_id=match.pk,
+                selection=rng.choice(("home", "draw", "away")),
+                stake=Decimal(rng.randint(10, 20000)) / 100,
+            )
+    match.refresh_from_db()
+    book = MatchBook.objects.get(match=match)
+    expected = totals_from_scratch(match)
+    assert book.stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
+    assert book.payouts == {s: expected.payout(s) for s in ("home", "draw", "away")}
+    assert match.bets_counted == match.bet_sequence == 40
+
+
+def test_incremental_prices_equal_a_full_recompute(match, user) -> None:
+    seed_bets(match, user, 300)
+    match_odds_recompute(match_id=match.pk)
+    seed_bets(match.__class__.objects.get(pk=match.pk), user, 57)
+    match_odds_recompute(match_id=match.pk)
+    match.refresh_from_db()
+    full = compute_quote(match.opening_prices, totals_from_scratch(match), engine_params())
+    assert match.current_prices == full.prices
+    assert match.markets == services.markets_as_strings(full.markets)
+    assert match.bets_counted == 357
+
+
+@hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.integers(min_value=0, max_value=25), min_size=1, max_size=6))
+def test_running_totals_never_drift_whatever_the_recompute_points(user, batches: list[int]) -> None:
+    """However the bets fall between recomputes, the incremental book equals a fresh sum."""
+    target = Match.objects.get(pk=MatchFactory().pk)
+    for count in batches:
+        if count:
+            seed_bets(Match.objects.get(pk=target.pk), user, count)
+        match_odds_recompute(match_id=target.pk)
+    target.refresh_from_db()
+    expected = totals_from_scratch(target)
+    book = MatchBook.objects.get(match=target)
+    assert book.stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
+    assert book.payouts == {s: expected.payout(s) for s in ("home", "draw", "away")}
+    assert target.bets_counted == target.bet_sequence == sum(batches)
+    assert target.current_prices == compute_quote(target.opening_prices, expected, engine_params()).prices
+
+
+def test_a_recompute_reads_only_the_new_bets(match, user) -> None:
+    """Same queries, and the same single bet read, with 50 or 5,000 bets already counted."""
+    queries = []
+    for already in (50, 5000):
+        target = MatchFactory()
+        seed_bets(target, user, already)
+        match_odds_recompute(match_id=target.pk)
+        seed_bets(Match.objects.get(pk=target.pk), user, 1)
+        with CaptureQueriesContext(connection) as captured:
+            match_odds_recompute(match_id=target.pk)
+        bet_reads = [q["sql"] for q in captured.captured_queries if 'FROM "betting_bet"' in q["sql"]]
+        assert len(bet_reads) == 1 and '"sequence" >' in bet_reads[0]
+        assert "SUM" not in " ".join(q["sql"].upper() for q in captured.captured_queries)
+        queries.append(len(captured.captured_queries))
+    assert queries[0] == queries[1]
+
+
+def test_nothing_new_means_no_version(match, user) -> None:
+    seed_bets(match, user, 3)
+    assert match_odds_recompute(match_id=match.pk) is not None
+    assert match_odds_recompute(match_id=match.pk) is None
+    assert OddsVersion.objects.filter(match=match).count() == 1  # the factory makes no opening version
+
+
+# --- History ------------------------------------------------------------------------
+
+
+def test_every_recompute_with_new_bets_is_a_version_with_its_history(match, user) -> None:
+    seed_bets(match, user, 10)
+    first = match_odds_recompute(match_id=match.pk)
+    seed_bets(Match.objects.get(pk=match.pk), user, 5)
+    second = match_odds_recompute(match_id=match.pk)
+    assert first is not None and second is not None
+    assert (first.version, first.bets_counted) == (2, 10)
+    assert (second.version, second.bets_counted) == (3, 15)
+    assert second.pipeline_latency_ms is not None and second.pipeline_latency_ms >= 0
+    assert set(second.markets) == {"over_under_2_5", "both_teams_to_score"}
+    assert second.computed_at <= timezone.now()
+
+
+def test_odds_history_api_is_paginated_newest_first(api_client, match, user) -> None:
+    for _ in range(55):
+        seed_bets(Match.objects.get(pk=match.pk), user, 1)
+        match_odds_recompute(match_id=match.pk)
+    reply = api_client.get(f"/api/matches/{match.pk}/odds-history/")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["count"] == 55 and len(body["results"]) == 50 and body["next"]
+    newest = body["results"][0]
+    assert newest["version"] == 56 and newest["bets_counted"] == 55
+    assert set(newest) == {"version", "odds", "markets", "bets_counted", "computed_at", "pipeline_latency_ms"}
+    assert isinstance(newest["markets"]["over_under_2_5"]["over"], float)
+    assert api_client.get(body["next"]).json()["results"][-1]["version"] == 2
+    assert api_client.get("/api/matches/999999/odds-history/").status_code == 404
+
+
+# --- Markets in the API and the frames ----------------------------------------------
+
+
+def test_new_matches_are_priced_with_markets_from_the_start(api_client) -> None:
+    match = services.match_create(
+        home_team="Lyon",
+        away_team="Lille",
+        kickoff=timezone.now(),
+        opening={"home": Decimal("2.10"), "draw": Decimal("3.40"), "away": Decimal("3.50")},
+    )
+    detail = api_client.get(f"/api/matches/{match.pk}/").json()
+    assert detail["odds"] == {"home": 2.1, "draw": 3.4, "away": 3.5}
+    over_under = detail["markets"]["over_under_2_5"]
+    assert 1 / over_under["over"] + 1 / over_under["under"] >= 1.05
+    listed = api_client.get("/api/matches/").json()["results"]
+    assert listed[0]["markets"] == detail["markets"]
+    assert OddsVersion.objects.get(match=match, version=1).markets == match.markets
+
+
+def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
+    seed_bets(match, user, 4)
+    match_odds_recompute(match_id=match.pk)
+    match.refresh_from_db()
+    frame = json.loads(json.dumps(events.odds_frame(match)))
+    assert set(frame) == {"type", "match", "version", "odds", "markets", "status", "bets", "ts"}
+    assert set(frame["markets"]["both_teams_to_score"]) == {"yes", "no"}
+    assert all(isinstance(p, float) for m in frame["markets"].values() for p in m.values())
+
+
+# --- Coalescing ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The recompute_odds tasks sent to the broker (not run), with their options."""
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.recompute_odds, "apply_async", lambda **options: sent.append(options))
+    return sent
+
+
+def test_at_most_one_recompute_pending_and_one_more_after_it_starts(match, enqueued) -> None:
+    assert services.odds_recompute_request(match_id=match.pk)
+    assert not services.odds_recompute_request(match_id=match.pk)  # bets before the start: coalesced
+    services.odds_recompute_started(match_id=match.pk)
+    assert services.odds_recompute_request(match_id=match.pk)  # a bet during the run: one more
+    for _ in range(100):
+        assert not services.odds_recompute_request(match_id=match.pk)
+    assert len(enqueued) == 2
+    other = MatchFactory()
+    assert services.odds_recompute_request(match_id=other.pk)  # the flag is per match
+
+
+def test_recomputes_start_at_least_the_interval_apart(match, enqueued, settings) -> None:
+    settings.ODDS_RECOMPUTE_MIN_INTERVAL = 0.2
+    services.odds_recompute_request(match_id=match.pk)
+    assert enqueued[-1]["countdown"] == 0  # nothing ran lately: start at once
+    services.odds_recompute_started(match_id=match.pk)
+    services.odds_recompute_request(match_id=match.pk)
+    countdown = enqueued[-1]["countdown"]
+    assert countdown is not None and 0.1 < countdown <= 0.2
+    settings.ODDS_RECOMPUTE_MIN_INTERVAL = 0
+    services.odds_recompute_started(match_id=match.pk)
+    services.odds_recompute_request(match_id=match.pk)
+    assert enqueued[-1]["countdown"] == 0
+
+
+# --- Reconciliation --------------------------------------------------------------------
+
+
+@contextmanager
+def broker_unreachable() -> Iterator[None]:
+    """Point Celery at a port nobody listens on, with eager mode off: `apply_async` really
+    tries the broker and fails, as it does when Redis is down. (Celery reads its settings
+    from Django's, CELERY_ namespace, so they are overridden there.)"""
+    from workers.celery import app
+
+    # Connection and producer pools are made once per app: drop them on the way in and out,
+    # so neither broker's connections are used for the other.
+    app._pool = app.amqp._producer_pool = None
+    try:
+        with override_settings(
+            CELERY_TASK_ALWAYS_EAGER=False,
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+            CELERY_BROKER_CONNECTION_TIMEOUT=0.5,
+        ):
+            yield
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = app.amqp._producer_pool = None
+
+
+def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
+    match, user, django_capture_on_commit_callbacks
+) -> None:
+    with broker_unreachable():
+        for _ in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                bet = services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"))
+            assert bet.pk is not None  # the bet stands though its recompute could not be enqueued
+    match.refresh_from_db()
+    assert match.bet_sequence == 3 and match.bets_counted == 0  # committed, not yet counted
+    assert match.odds_away == Decimal("3.50")
+    assert cache.get(services._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
+
+    # The broker is back; beat runs the reconciliation (eager here: the recompute runs inline).
+    assert tasks.reconcile_odds() == [match.pk]
+    match.refresh_from_db()
+    assert match.bets_counted == 3
+    assert match.odds_away < Decimal("3.50")
+    assert tasks.reconcile_odds() == []
+
+
+def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match) -> None:
+    assert match.markets == {}
+    assert tasks.reconcile_odds() == [match.pk]
+    match.refresh_from_db()
+    assert set(match.markets) == {"over_under_2_5", "both_teams_to_score"}
+    assert match.current_prices == match.opening_prices  # no bets: the trader's prices stand
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def test_a_band_too_narrow_for_the_ladder_is_refused_at_start_up(settings) -> None:
+    from betting.checks import odds_engine_settings_check
+
+    assert odds_engine_settings_check() == []
+    settings.ODDS_MARGIN_MAX = Decimal("0.06")
+    errors = odds_engine_settings_check()
+    assert [e.id for e in errors] == ["betting.E001"] and "margin_max" in errors[0].msg
+    settings.ODDS_MARGIN_METHOD = "guess"
+    assert odds_engine_settings_check()[0].id == "betting.E001"
+
+
+def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> None:
+    seed_bets(match, user, 5)
+    match_odds_recompute(match_id=match.pk)
+    page = admin_client.get(f"/admin/betting/match/{match.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Stake home" in content and 'name="book-0-stake_home"' not in content  # shown, not editable
