@@ -2,6 +2,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -62,6 +63,11 @@ class MatchAdmin(admin.ModelAdmin[Match]):
     list_filter = ["status"]
     readonly_fields = MATCH_READONLY_FIELDS
     inlines = [MatchBookInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Match | None) -> list[type[InlineModelAdmin[Any, Any]]]:
+        # A new match has no book yet (its first recompute makes one): no inline on "add".
+        return [] if obj is None else list(self.inlines)
+
     actions = [
         transition_action(MatchStatus.OPEN, label="Open for betting"),
         transition_action(MatchStatus.SUSPENDED, label="Suspend betting"),

@@ -60,6 +60,9 @@ def totals_from_scratch(match: Match) -> BookTotals:
 
 
 def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_on_commit_callbacks) -> None:
+    from betting.wallets import wallet_adjust
+
+    wallet_adjust(user_id=user.pk, amount=Decimal("10000.00"), memo="enough for 40 random stakes", staff=None)
     rng = random.Random(7)
     for _ in range(40):
         with django_capture_on_commit_callbacks(execute=True):

@@ -70,9 +70,11 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
 
     from betting import services
     from betting.models import OddsVersion
+    from betting.wallets import wallet_open
     from realtime import streams
 
     user, _ = get_user_model().objects.get_or_create(username="burst@oddstream.local")
+    wallet_open(user=user, credit=Decimal("10000000.00"))  # bet_place debits every stake
     match = services.match_create(
         home_team="Burst",
         away_team="Load",
