@@ -1,0 +1,85 @@
+"""What the consumers need to know about the socket under them, when Daphne serves them.
+
+Under Daphne, the ASGI `send` of a WebSocket message returns at once: the frame goes into
+Twisted's user-space write buffer with no backpressure, so a client that reads slower than
+the feed makes the server's memory grow without bound and the client sees stale prices.
+Daphne passes each application `send=functools.partial(server.handle_reply, protocol)`;
+this middleware (outside the session/auth wrappers, which wrap `send`) finds that protocol
+and puts a `SocketTransport` in the scope, through which a consumer can
+
+- read how many bytes are queued and not yet written to the kernel (`backlog()`): the hub
+  conflates frames for a socket whose backlog is high and closes one that stays high;
+- close with a code *and* a reason (Daphne's ASGI close drops the reason);
+- bound the kernel send buffer (SO_SNDBUF), so a stalled client cannot park megabytes in
+  the kernel before the backlog shows it (Linux autotunes it up to `tcp_wmem` max, 4 MiB).
+
+Under any other server (or `WebsocketCommunicator` in tests) there is no transport: the
+backlog reads 0 and closes go through ASGI.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+SCOPE_KEY = "oddstream.transport"
+
+
+class SocketTransport:
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+
+    def backlog(self) -> int:
+        """Bytes accepted by `send` but not yet handed to the kernel (Twisted's write buffer)."""
+        transport = self._transport
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+    def close(self, code: int, reason: str) -> bool:
+        """Send a close frame with a reason; False if the socket is not open any more."""
+        protocol = self._protocol
+        if protocol.state != protocol.STATE_OPEN:
+            return False
+        protocol.sendClose(code=code, reason=reason)
+        return True
+
+    def abort(self) -> None:
+        """Drop the TCP connection now: for a client that does not even read the close frame."""
+        self._transport.abortConnection()
+
+    def limit_send_buffer(self, size: int) -> None:
+        handle = self._transport.getHandle()
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+def transport_of(send: Any) -> SocketTransport | None:
+    if isinstance(send, functools.partial) and send.args:
+        protocol = send.args[0]
+        transport = getattr(protocol, "transport", None)
+        if transport is not None and hasattr(transport, "_tempDataLen") and hasattr(protocol, "sendClose"):
+            return SocketTransport(protocol)
+    return None
+
+
+class DaphneTransportMiddleware:
+    """Puts the socket's `SocketTransport` (or None) in `scope["oddstream.transport"]`."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        transport = transport_of(send) if scope.get("type") == "websocket" else None
+        if transport is not None and settings.REALTIME_SOCKET_SNDBUF:
+            try:
+                transport.limit_send_buffer(settings.REALTIME_SOCKET_SNDBUF)
+            except OSError:
+                logger.debug("Could not set SO_SNDBUF", exc_info=True)
+        return await self.application({**scope, SCOPE_KEY: transport}, receive, send)
