@@ -269,7 +269,7 @@ async def test_gap_then_resync_converges_to_the_current_state(running: Running) 
     update = await client.wait_type("odds", version=held + 2)
     assert update["version"] > held + 1  # a gap, from where the client stands
     await client.send({"action": "resync", "match": match["id"], "since": held})
-    resync = await client.wait_for(lambda f: f["type"] == "snapshot" and f.get("resync"))
+    resync = await client.wait_for(lambda f: f["type"] == "snapshot" and bool(f.get("resync")))
     assert resync["since"] == held
     state = resync["matches"][0]
     current = api_match(running.web1.port, match["id"])
@@ -298,7 +298,7 @@ async def test_client_reconnects_after_its_web_process_is_killed_and_converges(r
     assert reconnected is not None
     await reconnected.wait_type("snapshot")
     await reconnected.send({"action": "resync", "match": match["id"], "since": held})
-    state = (await reconnected.wait_for(lambda f: f["type"] == "snapshot" and f.get("resync")))["matches"][0]
+    state = (await reconnected.wait_for(lambda f: f["type"] == "snapshot" and bool(f.get("resync"))))["matches"][0]
     assert state["version"] == api_match(port, match["id"])["version"] > held
     await reconnected.close()
 
@@ -318,7 +318,7 @@ async def test_bad_frames_get_errors_and_the_socket_stays_open(running: Running)
     ]
     for raw, code in cases:
         await client.send(raw)
-        error = await client.wait_for(lambda f, code=code: f["type"] == "error" and f["code"] == code)
+        error = await client.wait_type("error", code=code)
         assert error["message"]
     await client.send({"action": "ping"})
     await client.wait_type("pong")
