@@ -153,8 +153,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         if self.outbox is None:
             transport = self.transport
-            if transport is None or transport.backlog() < settings.REALTIME_BACKLOG_HIGH_BYTES:
+            if transport is None:
                 await self.base_send({"type": "websocket.send", "text": frame})
+                return
+            if transport.backlog() < settings.REALTIME_BACKLOG_HIGH_BYTES:
+                if not transport.write_text(frame):
+                    await self.base_send({"type": "websocket.send", "text": frame})
                 return
             self.outbox = Outbox(settings.REALTIME_OUTBOX_MAX_FRAMES, time.monotonic())
             if self.hub is not None:
@@ -171,7 +175,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             if self.hub is not None:
                 self.hub.events_superseded += outbox.superseded
             for frame in outbox.take():
-                await self.base_send({"type": "websocket.send", "text": frame})
+                if transport is None or not transport.write_text(frame):
+                    await self.base_send({"type": "websocket.send", "text": frame})
             return True
         if now - self.outbox.congested_since > settings.REALTIME_SLOW_CLOSE_SECONDS:
             await self.close_slow(f"behind for more than {settings.REALTIME_SLOW_CLOSE_SECONDS:g} s")
