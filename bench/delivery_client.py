@@ -17,6 +17,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import resource
 import sys
 import threading
@@ -24,6 +25,9 @@ import time
 from typing import Any
 
 LATENCY_SAMPLES_MAX = 200_000
+# The three fields a client needs, read without a full JSON parse (a third of the cost), in
+# both designs' encodings (compact, and json.dumps' default ", " / ": ").
+FIELDS = re.compile(rb'"match": ?(\d+), ?"version": ?(\d+).*"sent": ?([0-9.e+]+)')
 
 
 class Stats:
@@ -113,14 +117,12 @@ class Client(asyncio.Protocol):
 
     def _frame(self, opcode: int, payload: bytes) -> None:
         if opcode == 1:
-            if payload.startswith(b'{"type":"odds"') or b'"sent"' in payload:
+            found = FIELDS.search(payload)
+            if found is not None:
                 now = time.time()
-                message = json.loads(payload)
-                if "data" in message:  # the baseline's shape: {"type": ..., "data": {...}}
-                    message = message["data"]
-                match, version = message["match"], message["version"]
+                match, version = int(found[1]), int(found[2])
                 if self.stats.measuring:
-                    self.stats.record(now - message["sent"])
+                    self.stats.record(now - float(found[3]))
                 if version > self.versions.get(match, 0):
                     self.versions[match] = version
                     self.received_at[match] = now

@@ -147,6 +147,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """A frame from the hub (subclasses may filter or reshape it)."""
         await self.write(key, version, frame)
 
+    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+        """Several frames from the hub; `wire` is all of them framed and joined, built once for
+        every socket that gets the same ones: one send() for the lot while the socket keeps up."""
+        if self.closing:
+            return
+        transport = self.transport
+        if (
+            self.outbox is None
+            and transport is not None
+            and transport.backlog() < settings.REALTIME_BACKLOG_HIGH_BYTES
+            and transport.write_wire(wire)
+        ):
+            return
+        for key, version, frame in items:
+            await self.deliver(key, version, frame)
+
     async def write(self, key: Hashable | None, version: int, frame: str) -> None:
         """Write the frame now, or keep it in the conflating outbox while the socket is behind."""
         if self.closing:
@@ -411,6 +427,10 @@ class CotesConsumer(StreamConsumer):
 
     async def action_resync(self, message: dict[str, Any]) -> None:
         await self.send_snapshot()
+
+    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+        for key, version, frame in items:  # reshaped one by one: the shared bytes are not ours
+            await self.deliver(key, version, frame)
 
     async def deliver(self, key: Hashable | None, version: int, frame: str) -> None:
         # Only odds changes exist in the seed's protocol (no heartbeat, status or private

@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from realtime import presence, streams
+from realtime.transport import wire_text_frame
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class Subscriber(Protocol):
 
     async def deliver(self, key: Hashable | None, version: int, frame: str) -> None:
         """Send now, or queue (conflated by `key`) if the socket is congested."""
+
+    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+        """Several frames at once; `wire` is all of them as WebSocket frames, joined."""
 
     async def drain(self, now: float) -> bool:
         """Flush a congested socket's outbox if it caught up; True when no longer congested."""
@@ -235,9 +239,38 @@ class Hub:
                 self.events_superseded += 1
                 del events[key]
             events[key] = (stream, header, frame)
-        for stream, header, frame in events.values():
-            await self._dispatch(stream, header, frame)
-            await asyncio.sleep(0)  # let Twisted write what this event queued
+        await self._fan_out(list(events.values()))
+
+    async def _fan_out(self, events: list[tuple[str, dict[str, Any], str]]) -> None:
+        """Give each socket every event of the batch it wants, in one `deliver_batch`: sockets
+        that want the same events share one joined buffer of WebSocket frames, built once, so
+        a socket costs one send() per batch however many events the batch holds."""
+        items = [
+            (conflation_key(stream, header), int(header.get("version") or 0), frame) for stream, header, frame in events
+        ]
+        plan: dict[Subscriber, list[int]] = {}
+        for index, (stream, header, _) in enumerate(events):
+            for socket in self._targets(stream, header):
+                wanted = plan.get(socket)
+                if wanted is None:
+                    plan[socket] = [index]
+                else:
+                    wanted.append(index)
+        shared: dict[tuple[int, ...], tuple[list[tuple[Hashable | None, int, str]], bytes]] = {}
+        for count, (socket, indices) in enumerate(plan.items(), 1):
+            signature = tuple(indices)
+            entry = shared.get(signature)
+            if entry is None:
+                chosen = [items[i] for i in indices]
+                entry = shared[signature] = (chosen, b"".join(wire_text_frame(item[2]) for item in chosen))
+            try:
+                await socket.deliver_batch(*entry)
+            except Exception:
+                logger.exception("Delivery to a socket failed")
+            self.deliveries += len(indices)
+            if count % 1000 == 0:
+                await asyncio.sleep(0)  # let Twisted write, and the listener read, between slices
+        await asyncio.sleep(0)
 
     def _targets(self, stream: str, header: dict[str, Any]) -> set[Subscriber]:
         if stream == streams.ODDS:
@@ -254,17 +287,6 @@ class Hub:
         if stream == streams.PRIVATE:
             return {s for s in self._users.get(int(header.get("user") or 0), ()) if s.wants_private}
         return set()
-
-    async def _dispatch(self, stream: str, header: dict[str, Any], frame: str) -> None:
-        key = conflation_key(stream, header)
-        version = int(header.get("version") or 0)
-        targets = self._targets(stream, header)
-        for socket in targets:
-            try:
-                await socket.deliver(key, version, frame)
-            except Exception:
-                logger.exception("Delivery to a socket failed")
-        self.deliveries += len(targets)
 
     async def _heartbeat(self) -> None:
         while True:

@@ -60,6 +60,10 @@ class SocketTransport:
 
     def write_text(self, text: str) -> bool:
         """Write one text frame now; False when the socket is not open (or not eligible)."""
+        return self.write_wire(wire_text_frame(text))
+
+    def write_wire(self, data: bytes) -> bool:
+        """Write whole WebSocket frames (bytes from `wire_text_frame`, possibly several joined)."""
         protocol = self._protocol
         # Checked per write: compression is negotiated during the handshake, after this
         # object exists. Without it (and without auto-fragmentation) frames go out whole.
@@ -67,7 +71,6 @@ class SocketTransport:
             return False
         if protocol.autoFragmentSize:
             return False
-        data = wire_text_frame(text)
         transport = self._transport
         if (
             transport._tempDataLen

@@ -11,6 +11,7 @@ from realtime import presence, streams
 from realtime.consumers import TokenBucket
 from realtime.hub import ALL_MATCHES, Hub
 from realtime.outbox import Outbox
+from realtime.transport import wire_text_frame
 
 
 class FakeSocket:
@@ -21,8 +22,15 @@ class FakeSocket:
         self.wants_private = private
         self.frames: list[str] = []
 
+        self.batches: list[bytes] = []
+
     async def deliver(self, key: Hashable | None, version: int, frame: str) -> None:
         self.frames.append(frame)
+
+    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+        self.batches.append(wire)
+        for key, version, frame in items:
+            await self.deliver(key, version, frame)
 
     async def drain(self, now: float) -> bool:
         return True
@@ -97,6 +105,17 @@ async def test_a_batch_keeps_only_the_newest_version_of_each_match(hub: Hub) -> 
         streams.encode_frame({"type": "odds", "match": 1, "version": 3}),
     ]
     assert hub.events_superseded == 2
+    assert socket.batches == [b"".join(wire_text_frame(f) for f in socket.frames)]  # one write for the batch
+
+
+async def test_sockets_wanting_the_same_events_share_one_buffer(hub: Hub) -> None:
+    sockets = [FakeSocket() for _ in range(3)]
+    for socket in sockets:
+        hub.add(socket)
+        hub.subscribe_odds(socket, ALL_MATCHES)
+    await hub._dispatch_batch([odds(1, 1), odds(2, 1)])
+    assert sockets[0].batches[0] is sockets[1].batches[0] is sockets[2].batches[0]
+    assert hub.deliveries == 6
 
 
 async def test_private_events_reach_only_the_users_sockets_that_take_them(hub: Hub) -> None:
@@ -154,3 +173,11 @@ def test_presence_counts_sum_processes_and_drop_expired_ones(settings) -> None:
         assert client.zscore(presence.processes_key(), "dead") is None
     finally:
         client.delete(presence.process_key("a"), presence.process_key("b"), presence.processes_key())
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_wire_frames_are_what_a_websocket_library_builds(size: int) -> None:
+    from websockets.frames import OP_TEXT, Frame
+
+    text = "é" * (size // 2) + "x" * (size % 2)
+    assert wire_text_frame(text) == Frame(OP_TEXT, text.encode()).serialize(mask=False, extensions=[])
