@@ -112,6 +112,10 @@ class SocketTransport:
         """Drop the TCP connection now: for a client that does not even read the close frame."""
         self._transport.abortConnection()
 
+    def limit_incoming(self, size: int) -> None:
+        self._protocol.maxFramePayloadSize = size
+        self._protocol.maxMessagePayloadSize = size
+
     def limit_send_buffer(self, size: int) -> None:
         handle = self._transport.getHandle()
         handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
@@ -126,6 +130,11 @@ def transport_of(send: Any) -> SocketTransport | None:
     return None
 
 
+# Client frames over 4 KiB get an `error`; past this autobahn fails the connection (1009)
+# instead of reading the frame into memory (Daphne leaves both limits unset: unbounded).
+MAX_INCOMING_PAYLOAD_BYTES = 64 * 1024
+
+
 class DaphneTransportMiddleware:
     """Puts the socket's `SocketTransport` (or None) in `scope["oddstream.transport"]`."""
 
@@ -134,6 +143,8 @@ class DaphneTransportMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         transport = transport_of(send) if scope.get("type") == "websocket" else None
+        if transport is not None:
+            transport.limit_incoming(MAX_INCOMING_PAYLOAD_BYTES)
         if transport is not None and settings.REALTIME_SOCKET_SNDBUF:
             try:
                 transport.limit_send_buffer(settings.REALTIME_SOCKET_SNDBUF)

@@ -336,6 +336,18 @@ async def test_a_flood_of_bad_frames_closes_the_socket(running: Running) -> None
     assert len(client.of_type("error")) <= 31  # the error budget, then the close
 
 
+async def test_a_huge_frame_fails_the_connection_before_it_is_buffered(running: Running) -> None:
+    client = await Client.connect(running.web1.url("/ws/odds/"))
+    await client.wait_type("snapshot")
+    await client.send("x" * 200_000)
+    closed = await client.wait_closed()
+    # autobahn fails the connection by dropping it (or with 1009, "message too big")
+    assert closed.rcvd is None or closed.rcvd.code == 1009
+    after = await Client.connect(running.web1.url("/ws/odds/"))  # the server is unharmed
+    await after.wait_type("snapshot")
+    await after.close()
+
+
 def raw_handshake(port: int, path: str) -> socket.socket:
     """A WebSocket handshake on a plain socket with a tiny receive buffer, so that not
     reading really stalls the server's writes (a library client would keep reading)."""
