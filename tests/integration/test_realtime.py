@@ -158,6 +158,20 @@ def place_bet(port: int, match_id: int, selection: str = "home", stake: str = "1
     assert reply.status_code == 201, reply.text
 
 
+def move_odds(port: int, match_id: int, selection: str = "home") -> int:
+    """Bet until the match's price moves (a small bet may not move it a ladder step); the new version."""
+    before = api_match(port, match_id)["version"]
+    for _ in range(6):
+        place_bet(port, match_id, selection, "300.00")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            version = api_match(port, match_id)["version"]
+            if version > before:
+                return version
+            time.sleep(0.1)
+    raise AssertionError(f"The odds of match {match_id} did not move")
+
+
 # --- Fan-out across processes ---------------------------------------------------
 async def test_two_web_processes_each_deliver_every_update(running: Running) -> None:
     one = await Client.connect(running.web1.url("/ws/odds/"))
@@ -181,10 +195,10 @@ async def test_a_bet_reaches_clients_on_both_processes(running: Running) -> None
     two = await Client.connect(running.web2.url("/ws/odds/"))
     await one.wait_type("snapshot")
     await two.wait_type("snapshot")
-    place_bet(running.web1.port, match["id"])
+    version = await asyncio.to_thread(move_odds, running.web1.port, match["id"])
     for client in (one, two):
-        update = await client.wait_type("odds", match=match["id"], version=match["version"] + 1)
-        assert update["bets"] == match["bets"] + 1
+        update = await client.wait_type("odds", match=match["id"], version=version)
+        assert update["bets"] > match["bets"]
         await client.close()
 
 
@@ -263,10 +277,10 @@ async def test_gap_then_resync_converges_to_the_current_state(running: Running) 
     match = api_match(running.web1.port)
     client = await Client.connect(running.web1.url(f"/ws/odds/{match['id']}/"))
     held = (await client.wait_type("snapshot"))["matches"][0]["version"]
-    place_bet(running.web1.port, match["id"], "away")
-    await client.wait_type("odds", version=held + 1)  # pretend this one was lost: keep `held`
-    place_bet(running.web1.port, match["id"], "draw")
-    update = await client.wait_type("odds", version=held + 2)
+    first = await asyncio.to_thread(move_odds, running.web1.port, match["id"], "away")
+    await client.wait_type("odds", version=first)  # pretend this one was lost: keep `held`
+    second = await asyncio.to_thread(move_odds, running.web1.port, match["id"], "draw")
+    update = await client.wait_type("odds", version=second)
     assert update["version"] > held + 1  # a gap, from where the client stands
     await client.send({"action": "resync", "match": match["id"], "since": held})
     resync = await client.wait_for(lambda f: f["type"] == "snapshot" and bool(f.get("resync")))
@@ -285,7 +299,7 @@ async def test_client_reconnects_after_its_web_process_is_killed_and_converges(r
     held = (await client.wait_type("snapshot"))["matches"][0]["version"]
     process.stop(signal.SIGKILL)
     await client.wait_closed()
-    place_bet(running.web1.port, match["id"])  # a change this client cannot see
+    await asyncio.to_thread(move_odds, running.web1.port, match["id"])  # a change this client cannot see
     stack.start_web(port)
     # What the JS client does: reconnect with backoff, then ask for what it missed.
     reconnected = None
