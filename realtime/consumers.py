@@ -25,6 +25,7 @@ from realtime import streams
 from realtime.auth import AUTH_ERROR_KEY
 from realtime.hub import ALL_MATCHES, Hub, get_hub
 from realtime.outbox import Outbox
+from realtime.shared_read import SharedRead
 from realtime.transport import SCOPE_KEY, SocketTransport
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ def load_states(match_ids: list[int] | None) -> list[dict[str, Any]]:
 
     matches = match_list_listed() if match_ids is None else match_list_by_ids(match_ids)
     return [events.match_state(m) for m in sorted(matches, key=lambda m: m.pk)]
+
+
+# Every socket on /ws/odds/ and /ws/cotes/ starts with this snapshot: reconnect storms share reads.
+listed_states: SharedRead[list[dict[str, Any]]] = SharedRead(lambda: load_states(None))
 
 
 @database_sync_to_async
@@ -314,7 +319,7 @@ class OddsConsumer(StreamConsumer):
     async def send_snapshot(self, match_ids: list[int] | None, **extra: Any) -> None:
         """The state of the listed matches, or (None) of everything the socket follows."""
         if match_ids is None:
-            states = await load_states(None if self.follow_all else sorted(self.matches))
+            states = list(await listed_states.get()) if self.follow_all else await load_states(sorted(self.matches))
             if self.follow_all and self.matches:
                 listed = {state["match"] for state in states}
                 states += await load_states(sorted(self.matches - listed))
@@ -419,7 +424,8 @@ class CotesConsumer(StreamConsumer):
         await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
-        for state in await load_states(None if self.match_id is None else [self.match_id]):
+        states = await (listed_states.get() if self.match_id is None else load_states([self.match_id]))
+        for state in states:
             await self.write(("odds", state["match"]), state["version"], cotes_frame(state))
 
     async def resubscribed(self) -> None:

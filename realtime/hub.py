@@ -293,11 +293,15 @@ class Hub:
             await asyncio.sleep(self._heartbeat_seconds)
             now = time.time()
             frame = streams.encode_frame({"type": "heartbeat", "ts": now})
-            for socket in list(self._sockets):
+            items: list[tuple[Hashable | None, int, str]] = [("heartbeat", int(now * 1000), frame)]
+            wire = wire_text_frame(frame)  # framed once for every socket
+            for count, socket in enumerate(list(self._sockets), 1):
                 try:
-                    await socket.deliver("heartbeat", int(now * 1000), frame)
+                    await socket.deliver_batch(items, wire)
                 except Exception:
                     logger.debug("Heartbeat to a socket failed", exc_info=True)
+                if count % 1000 == 0:
+                    await asyncio.sleep(0)
 
     async def _drain(self) -> None:
         """Flush congested sockets that caught up; their `drain` closes the ones that stay slow."""

@@ -181,3 +181,29 @@ def test_wire_frames_are_what_a_websocket_library_builds(size: int) -> None:
 
     text = "é" * (size // 2) + "x" * (size % 2)
     assert wire_text_frame(text) == Frame(OP_TEXT, text.encode()).serialize(mask=False, extensions=[])
+
+
+async def test_shared_reads_join_only_reads_that_started_after_the_ask() -> None:
+    import asyncio
+
+    from realtime.shared_read import SharedRead
+
+    gate = asyncio.Event()
+    calls = 0
+
+    async def read() -> int:
+        nonlocal calls
+        calls += 1
+        number = calls
+        await gate.wait()
+        return number
+
+    shared = SharedRead(read)
+    first = asyncio.create_task(shared.get())
+    await asyncio.sleep(0)  # the first read is running
+    late = [asyncio.create_task(shared.get()) for _ in range(50)]  # asked after it started
+    await asyncio.sleep(0)
+    gate.set()
+    assert await first == 1
+    assert {await task for task in late} == {2}  # one more read, shared by all fifty
+    assert shared.reads == 2
