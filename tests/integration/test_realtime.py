@@ -395,9 +395,13 @@ async def test_a_client_that_does_not_read_is_closed_as_too_slow(running: Runnin
     healthy = await Client.connect(running.web2.url("/ws/odds/"))
     await healthy.wait_type("snapshot")
     padding = "x" * 3000
+    slowest_publish = 0.0
     for n in range(400):  # 1.2 MB in distinct matches: nothing to conflate
         match = FAKE_MATCH + 1 + n
+        started = time.perf_counter()
         running.publish(streams.ODDS, {"type": "odds", "match": match, "version": 1, "pad": padding}, match=match)
+        slowest_publish = max(slowest_publish, time.perf_counter() - started)
+    assert slowest_publish < 0.5  # a stalled browser never holds up the publisher (a worker)
     await healthy.wait_type("odds", match=FAKE_MATCH + 400)
     running.web2.process.wait_for_line("Closing a slow WebSocket", timeout=15)
     assert healthy.closed is None  # only the slow one
