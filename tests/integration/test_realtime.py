@@ -379,15 +379,18 @@ def raw_handshake(port: int, path: str) -> socket.socket:
     return sock
 
 
-def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
+def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, bool]:
+    """Everything the server sent, and whether it ended with a reset (a dropped connection)."""
     sock.settimeout(timeout)
     data = b""
     try:
         while chunk := sock.recv(65536):
             data += chunk
-    except (ConnectionResetError, TimeoutError):
+    except ConnectionResetError:
+        return data, True
+    except TimeoutError:
         pass
-    return data
+    return data, False
 
 
 async def test_a_client_that_does_not_read_is_closed_as_too_slow(running: Running) -> None:
@@ -407,10 +410,13 @@ async def test_a_client_that_does_not_read_is_closed_as_too_slow(running: Runnin
     assert healthy.closed is None  # only the slow one
     # It was sent a bounded amount, not the 1.2 MB, then a 4408 close (unless it was dropped
     # first for not reading even the close frame in time).
-    received = await asyncio.to_thread(read_until_closed, slow, 10)
-    assert 0 < len(received) < 300_000
-    tail = received[-200:]
-    assert b"\x88" in tail and (4408).to_bytes(2, "big") + b"too slow" in tail  # a close frame: 4408, reason
+    received, reset = await asyncio.to_thread(read_until_closed, slow, 10)
+    assert len(received) < 300_000
+    # A close frame (4408 and the reason) if we read it within autobahn's 1 s close-handshake
+    # timeout; after that the server drops the connection, and the kernel discards what we
+    # had not read yet.
+    closed_with_reason = (4408).to_bytes(2, "big") + b"too slow" in received[-200:]
+    assert closed_with_reason or reset
     await healthy.close()
 
 
