@@ -14,8 +14,9 @@ from django.conf import settings
 ODDS = "odds"  # odds and match-status changes of every match
 BLOG = "blog"  # the blog feed
 PRIVATE = "private"  # per-user events (bet, wallet); routed by the `user` header field
+PRESENCE = "presence"  # web processes tell each other their socket counts changed (not sent to clients)
 
-ALL_STREAMS = (ODDS, BLOG, PRIVATE)
+ALL_STREAMS = (ODDS, BLOG, PRIVATE, PRESENCE)
 
 
 def channel_name(stream: str) -> str:
@@ -31,7 +32,10 @@ def encode_frame(frame: dict[str, Any]) -> str:
 
 
 def encode_envelope(frame: dict[str, Any], **routing: Any) -> str:
-    return json.dumps(routing, separators=(",", ":")) + "\n" + encode_frame(frame)
+    # The frame's type rides in the header too: the hub conflates by (type, match) without
+    # parsing the frame itself.
+    header = {"type": frame.get("type"), **routing}
+    return json.dumps(header, separators=(",", ":")) + "\n" + encode_frame(frame)
 
 
 def decode_envelope(data: str) -> tuple[dict[str, Any], str]:

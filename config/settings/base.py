@@ -104,6 +104,25 @@ CACHES = {
 # different prefixes.
 REALTIME_PREFIX = env("REALTIME_PREFIX", default="oddstream")
 REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=15.0)
+# A socket whose unsent bytes (Twisted's write buffer) pass HIGH gets only the newest frame
+# per match until they fall under LOW; one that stays above HIGH for SLOW_CLOSE seconds, or
+# holds more than OUTBOX_MAX frames that cannot be conflated, is closed with 4408.
+REALTIME_BACKLOG_HIGH_BYTES = env.int("REALTIME_BACKLOG_HIGH_BYTES", default=64 * 1024)
+REALTIME_BACKLOG_LOW_BYTES = env.int("REALTIME_BACKLOG_LOW_BYTES", default=16 * 1024)
+REALTIME_SLOW_CLOSE_SECONDS = env.float("REALTIME_SLOW_CLOSE_SECONDS", default=10.0)
+REALTIME_OUTBOX_MAX_FRAMES = env.int("REALTIME_OUTBOX_MAX_FRAMES", default=256)
+# Kernel send buffer per socket (0 = kernel autotuning, up to tcp_wmem max).
+REALTIME_SOCKET_SNDBUF = env.int("REALTIME_SOCKET_SNDBUF", default=64 * 1024)
+# Client frames: a token bucket per socket; bad frames spend a second, smaller budget and
+# a socket that exhausts it is closed with 4429.
+REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)
+REALTIME_CLIENT_FRAMES_BURST = env.int("REALTIME_CLIENT_FRAMES_BURST", default=30)
+REALTIME_BAD_FRAMES_BURST = env.int("REALTIME_BAD_FRAMES_BURST", default=20)
+REALTIME_MAX_SUBSCRIPTIONS = env.int("REALTIME_MAX_SUBSCRIPTIONS", default=200)
+# Presence: each web process refreshes its socket counts in Redis this often; a process that
+# stops refreshing (killed) drops out of the totals after the TTL.
+REALTIME_PRESENCE_REFRESH_SECONDS = env.float("REALTIME_PRESENCE_REFRESH_SECONDS", default=5.0)
+REALTIME_PRESENCE_TTL_SECONDS = env.float("REALTIME_PRESENCE_TTL_SECONDS", default=15.0)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

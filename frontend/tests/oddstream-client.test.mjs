@@ -111,3 +111,93 @@ test("error frames and unknown frames are surfaced as events", () => {
   assert.deepEqual(errors, ["bad_json", "bad_frame"]);
   assert.equal(bets[0].id, 5);
 });
+
+test("a reconnect re-subscribes and asks for a resync from the last version of each match", () => {
+  const { stream, clock } = makeStream({ backoff: { initialMs: 100, maxMs: 1000 } });
+  stream.start();
+  const first = FakeSocket.instances[0];
+  first.open();
+  first.receive({ type: "snapshot", matches: [{ match: 1, version: 4, odds: {} }] });
+  stream.subscribe([9]);
+  first.receive({ type: "snapshot", matches: [{ match: 9, version: 2, odds: {} }] });
+  first.drop();
+  clock.fire((t) => t.ms === 50);
+  const second = FakeSocket.instances[1];
+  second.open();
+  assert.deepEqual(second.sent, [
+    { action: "subscribe", matches: [9] },
+    { action: "resync", match: 1, since: 4 },
+    { action: "resync", match: 9, since: 2 },
+  ]);
+  second.receive({ type: "snapshot", resync: true, matches: [{ match: 1, version: 6, odds: {} }] });
+  assert.equal(stream.versions.get(1), 6);
+});
+
+test("the first connection sends no resync; unsubscribed matches are forgotten", () => {
+  const { stream } = makeStream();
+  stream.start();
+  const ws = FakeSocket.instances[0];
+  ws.open();
+  ws.receive({ type: "snapshot", matches: [{ match: 3, version: 1, odds: {} }] });
+  assert.deepEqual(ws.sent, []);
+  stream.unsubscribe([3]);
+  assert.equal(stream.versions.has(3), false);
+  assert.deepEqual(ws.sent, [{ action: "unsubscribe", matches: [3] }]);
+});
+
+test("a bad token (4401) or an unknown match (4404) stops reconnecting", () => {
+  for (const code of [4401, 4404]) {
+    const { stream, clock } = makeStream();
+    const fatal = [];
+    stream.addEventListener("fatal", (e) => fatal.push(e.detail.code));
+    stream.start();
+    FakeSocket.instances[0].open();
+    FakeSocket.instances[0].drop(code);
+    clock.fire();
+    assert.equal(FakeSocket.instances.length, 1);
+    assert.deepEqual(fatal, [code]);
+  }
+});
+
+test("too slow (4408) and flood (4429) closes reconnect with backoff", () => {
+  const { stream, clock } = makeStream();
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4408);
+  clock.fire((t) => t.ms !== 1000);
+  assert.equal(FakeSocket.instances.length, 2);
+});
+
+test("the token is sent in the query string, fresh at every connect", () => {
+  let n = 0;
+  const { stream } = makeStream({ token: () => `t${++n}` });
+  stream.url = "ws://test/ws/odds/?x=1";
+  stream.start();
+  assert.equal(FakeSocket.instances[0].url, "ws://test/ws/odds/?x=1&token=t1");
+});
+
+test("match frames update the status; a newer version there is a gap", () => {
+  const { stream } = makeStream();
+  const statuses = [];
+  stream.addEventListener("match", (e) => statuses.push(e.detail.status));
+  stream.start();
+  const ws = FakeSocket.instances[0];
+  ws.open();
+  ws.receive({ type: "snapshot", matches: [{ match: 2, version: 5, odds: {}, status: "open" }] });
+  ws.receive({ type: "match", match: 2, version: 5, status: "suspended" });
+  assert.equal(stream.states.get(2).status, "suspended");
+  assert.deepEqual(ws.sent, []);
+  ws.receive({ type: "match", match: 2, version: 7, status: "open" });
+  assert.deepEqual(ws.sent, [{ action: "resync", match: 2, since: 5 }]);
+  assert.deepEqual(statuses, ["suspended", "open"]);
+});
+
+test("presence frames reach the page", () => {
+  const { stream } = makeStream();
+  const counts = [];
+  stream.addEventListener("presence", (e) => counts.push(e.detail.count));
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].receive({ type: "presence", stream: "blog", count: 12 });
+  assert.deepEqual(counts, [12]);
+});

@@ -2,9 +2,17 @@
 //
 // It connects, reconnects with exponential backoff and full jitter, treats a silent socket
 // (no frame within the heartbeat timeout) as dead, keeps the last version seen per match,
-// drops stale updates, asks for a resync when it sees a version gap, and tells the page
-// what happened through events: "status", "snapshot", "odds", "match", "bet", "wallet",
-// "message" (any other frame) and "error".
+// drops stale updates, asks for a resync when it sees a version gap, and on a reconnect
+// re-subscribes and asks for a resync from the last version it saw of each match. It tells
+// the page what happened through events: "status", "snapshot", "odds", "match", "bet",
+// "wallet", "presence", "gap", "reconnecting", "closed", "fatal", "message" (any other
+// frame) and "error".
+
+// Close codes after which reconnecting cannot help (README, "Close codes").
+export const FATAL_CLOSE_CODES = new Set([4401, 4404]);
+// Past this many matches, a resumed socket asks for one full resync instead of one per match
+// (the server rate-limits client frames).
+const MAX_RESYNCS_ON_RESUME = 20;
 
 export function backoffDelay(attempt, { initialMs = 500, maxMs = 15000 } = {}, random = Math.random) {
   const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
@@ -20,6 +28,7 @@ export class OddsStream extends EventTarget {
   constructor(url, options = {}) {
     super();
     this.url = url;
+    this.token = options.token || null; // a JWT access token string, or a function returning one
     this.WebSocketImpl = options.WebSocketImpl || globalThis.WebSocket;
     this.backoff = { initialMs: 500, maxMs: 15000, ...(options.backoff || {}) };
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 45000;
@@ -34,6 +43,8 @@ export class OddsStream extends EventTarget {
     this.stopped = true;
     this.reconnectTimer = null;
     this.silenceTimer = null;
+    this.subscriptions = new Set(); // matches subscribed to beyond the URL's, re-sent on reconnect
+    this.opened = 0; // connections opened so far: after the first, an open is a resume
   }
 
   start() {
@@ -58,9 +69,29 @@ export class OddsStream extends EventTarget {
     return false;
   }
 
-  subscribe(matches) { return this.send({ action: "subscribe", matches }); }
-  unsubscribe(matches) { return this.send({ action: "unsubscribe", matches }); }
+  subscribe(matches) {
+    for (const match of matches) this.subscriptions.add(match);
+    return this.send({ action: "subscribe", matches });
+  }
+
+  unsubscribe(matches) {
+    for (const match of matches) {
+      this.subscriptions.delete(match);
+      this.versions.delete(match);
+      this.states.delete(match);
+    }
+    return this.send({ action: "unsubscribe", matches });
+  }
+
   resync(match) { return this.send({ action: "resync", match, since: this.versions.get(match) ?? 0 }); }
+
+  ping() { return this.send({ action: "ping" }); }
+
+  connectUrl() {
+    const token = typeof this.token === "function" ? this.token() : this.token;
+    if (!token) return this.url;
+    return `${this.url}${this.url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
+  }
 
   // --- internals -------------------------------------------------------------
   setStatus(status) {
@@ -75,12 +106,14 @@ export class OddsStream extends EventTarget {
 
   connect() {
     this.setStatus("connecting");
-    const socket = new this.WebSocketImpl(this.url);
+    const socket = new this.WebSocketImpl(this.connectUrl());
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
+      this.opened += 1;
       this.setStatus("open");
       this.armSilenceTimer();
+      if (this.opened > 1) this.resume();
     };
     socket.onmessage = (event) => this.onFrame(event.data);
     socket.onclose = (event) => {
@@ -90,9 +123,27 @@ export class OddsStream extends EventTarget {
       if (this.stopped) return;
       this.setStatus("closed");
       this.emit("closed", { code: event.code, reason: event.reason });
+      if (FATAL_CLOSE_CODES.has(event.code)) {
+        // A bad token or an unknown match: retrying would fail the same way.
+        this.stopped = true;
+        this.emit("fatal", { code: event.code, reason: event.reason });
+        return;
+      }
       this.scheduleReconnect();
     };
     socket.onerror = () => {}; // a close event always follows
+  }
+
+  resume() {
+    // Whatever happened while we were away, ask for it: extra subscriptions first (each
+    // answers with a snapshot), then a resync from the last version seen of each match.
+    if (this.subscriptions.size) this.send({ action: "subscribe", matches: [...this.subscriptions] });
+    const held = [...this.versions.keys()];
+    if (held.length > MAX_RESYNCS_ON_RESUME) {
+      this.send({ action: "resync" });
+    } else {
+      for (const match of held) this.resync(match);
+    }
   }
 
   scheduleReconnect() {
@@ -131,6 +182,9 @@ export class OddsStream extends EventTarget {
       case "odds":
         this.onOdds(message);
         break;
+      case "match":
+        this.onMatch(message);
+        break;
       case "heartbeat":
       case "pong":
         break;
@@ -150,6 +204,19 @@ export class OddsStream extends EventTarget {
       this.resync(message.match);
     }
     this.apply(message, false);
+  }
+
+  onMatch(message) {
+    // A status change carries the version of the prices it applies to: a newer one than we
+    // hold means we missed prices.
+    const known = this.versions.get(message.match);
+    const state = this.states.get(message.match);
+    if (state && message.version >= state.version) this.states.set(message.match, { ...state, status: message.status });
+    if (known !== undefined && message.version > known) {
+      this.emit("gap", { match: message.match, have: known, got: message.version });
+      this.resync(message.match);
+    }
+    this.emit("match", message);
   }
 
   apply(state, fromSnapshot) {
