@@ -54,6 +54,13 @@ class OddstreamCollector(Collector):
             matches.add_metric([status], count)
         yield matches
 
+        sockets = GaugeMetricFamily(
+            "oddstream_websocket_connections", "Open WebSockets per stream, over every web process", labels=["stream"]
+        )
+        for stream, count in (selectors.websocket_counts() or {}).items():
+            sockets.add_metric([stream], count)
+        yield sockets
+
         bets = selectors.bet_totals()
         yield GaugeMetricFamily("oddstream_bets", "Bets placed", value=bets["count"])
 

@@ -94,6 +94,16 @@ def bet_totals() -> dict[str, Any]:
     return {"count": totals["count"] or 0, "staked": totals["staked"] or 0}
 
 
+def websocket_counts() -> dict[str, int] | None:
+    """Open sockets per stream over every live web process (None when Redis does not answer)."""
+    from realtime import presence
+
+    try:
+        return presence.counts(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1))
+    except redis.RedisError:
+        return None
+
+
 def workers_alive(timeout: float = 0.5) -> list[str]:
     """Names of the Celery workers that answer a ping within `timeout` seconds."""
     try:

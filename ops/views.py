@@ -14,6 +14,7 @@ def ops_status() -> dict[str, object]:
     stats = selectors.pipeline_stats()
     return {
         "queues": selectors.queue_lengths(),
+        "websockets": selectors.websocket_counts(),
         "workers": selectors.workers_alive(),
         "uncounted": selectors.uncounted_bets(),
         "pipeline": {

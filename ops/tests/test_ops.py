@@ -25,4 +25,20 @@ def test_ops_page_is_staff_only(client) -> None:
     assert page.status_code == 200
     assert b"Odds pipeline" in page.content
     status = client.get("/ops/status.json").json()
-    assert set(status) >= {"queues", "workers", "uncounted", "pipeline"}
+    assert set(status) >= {"queues", "websockets", "workers", "uncounted", "pipeline"}
+
+
+def test_metrics_count_sockets_from_presence(client) -> None:
+    import time
+
+    import redis
+    from django.conf import settings
+
+    from realtime import presence
+
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    connection.zadd(presence.processes_key(), {"test-process": time.time() + 60})
+    connection.hset(presence.process_key("test-process"), mapping={"odds": 3, "blog": 2})
+    body = client.get("/metrics").content.decode()
+    assert 'oddstream_websocket_connections{stream="odds"} 3.0' in body
+    assert 'oddstream_websocket_connections{stream="blog"} 2.0' in body
