@@ -100,6 +100,15 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
 
+    from django.db import transaction
+
+    # The moment each transaction commits, taken by the first on-commit callback it registers,
+    # so it precedes the recompute requests that the other callbacks send.
+    commit_times: list[float] = []
+
+    def mark_commit() -> None:
+        commit_times.append(time.monotonic())
+
     selections = ("home", "draw", "away")
     started = time.monotonic()
     for first in range(0, bets, per_transaction):
@@ -107,16 +116,18 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
         if pause > 0:
             time.sleep(pause)
         count = min(per_transaction, bets - first)
-        if count == 1:
-            services.bet_place(
-                user=user,
-                match_id=match.pk,
-                selection=selections[first % 7 % 3],
-                stake=Decimal("10.00") + first % 50,
-            )
-        else:
-            place_bets_in_one_transaction(match.pk, user.pk, first, count)
-    last_bet_committed = time.monotonic()
+        with transaction.atomic():
+            transaction.on_commit(mark_commit)
+            if count == 1:
+                services.bet_place(
+                    user=user,
+                    match_id=match.pk,
+                    selection=selections[first % 7 % 3],
+                    stake=Decimal("10.00") + first % 50,
+                )
+            else:
+                place_bets_in_one_transaction(match.pk, user.pk, first, count)
+    last_bet_committed = commit_times[-1]
 
     deadline = last_bet_committed + 60
     counted_at: float | None = None
