@@ -36,6 +36,26 @@ def my_wallet(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/my_wallet.html", context)
 
 
+def password_reset_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
+    """Where the reset e-mail's link lands: choose a new password, through the same service
+    as the API (which also signs the user out of every JWT session)."""
+    from accounts.services import password_reset_confirm
+    from betting.errors import BettingError
+
+    context: dict[str, object] = {"uid": uid, "token": token}
+    if request.method == "POST":
+        password = request.POST.get("new_password", "")
+        if password != request.POST.get("new_password_again", ""):
+            context["error"] = "The two passwords differ."
+        else:
+            try:
+                password_reset_confirm(uid=uid, token=token, new_password=password)
+                context["done"] = True
+            except BettingError as exc:
+                context["error"] = exc.message
+    return render(request, "frontend/password_reset.html", context)
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers."""
     return JsonResponse({"status": "ok"})

@@ -48,3 +48,23 @@ def test_my_pages_need_sign_in_and_show_only_own_data(client) -> None:
     assert f'data-bet-id="{bet.pk}"' in bets_page and "7.00" not in bets_page
     wallet_page = client.get("/me/wallet/").content.decode()
     assert "988.00" in wallet_page  # 1000.00 credit - 12.00 stake
+
+
+def test_password_reset_link_from_the_email_sets_a_new_password(client) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from betting.tests.factories import UserFactory
+
+    user = UserFactory()
+    url = f"/accounts/reset/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
+    assert client.get(url).status_code == 200
+    mismatch = client.post(url, {"new_password": "a-long-new-secret", "new_password_again": "other"})
+    assert b"The two passwords differ." in mismatch.content
+    done = client.post(url, {"new_password": "a-long-new-secret", "new_password_again": "a-long-new-secret"})
+    assert b"Your password is changed" in done.content
+    user.refresh_from_db()
+    assert user.check_password("a-long-new-secret")
+    reused = client.post(url, {"new_password": "another-secret-1", "new_password_again": "another-secret-1"})
+    assert b"invalid or has expired" in reused.content
