@@ -76,34 +76,6 @@ def open_demo(browser, base_url: str):
     return context, page, errors
 
 
-def blog_socket_answers(base_url: str) -> bool:
-    import websockets.sync.client
-
-    try:
-        with websockets.sync.client.connect(f"{base_url.replace('http', 'ws')}/ws/blog/", open_timeout=5):
-            return True
-    except Exception:
-        return False
-
-
-def missing_parallel_pieces(base_url: str) -> list[str]:
-    """The demo's full flow needs issue 3's auth API and issue 5's /ws/blog/ consumer."""
-    missing = []
-    if httpx.post(f"{base_url}/api/auth/token/", json={}).status_code == 404:
-        missing.append("the auth API (POST /api/auth/token/, issue 3)")
-    if not blog_socket_answers(base_url):
-        missing.append("the /ws/blog/ consumer (issue 5)")
-    return missing
-
-
-@pytest.fixture(scope="module")
-def full_stack_url(base_url: str) -> str:
-    missing = missing_parallel_pieces(base_url)
-    if missing:
-        pytest.skip("needs " + " and ".join(missing) + ", built in parallel")
-    return base_url
-
-
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -135,19 +107,15 @@ def test_served_page_loads_and_reports_api_errors_in_words(browser, base_url: st
         page.click("#post-submit")
         expect(page.locator("#page-error")).to_contain_text("not signed in")
         expect(page.locator("#page-error")).to_contain_text("401")
-        if blog_socket_answers(base_url):
-            expect(page.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
-            expect(page.locator("#socket-error")).to_be_hidden()
-        else:  # before issue 5's consumer: the seed's "404 /ws/blog/", reported in words
-            expect(page.locator("#socket-error")).to_contain_text("cannot connect to /ws/blog/", timeout=WAIT_MS)
+        expect(page.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
+        expect(page.locator("#socket-error")).to_be_hidden()
         screenshot(page, "ws-demo-signed-out.png")
         assert errors == [], errors
     finally:
         context.close()
 
 
-def test_two_tabs_follow_create_update_delete_live(browser, full_stack_url: str) -> None:
-    base_url = full_stack_url
+def test_two_tabs_follow_create_update_delete_live(browser, base_url: str) -> None:
     writer_context, writer, writer_errors = open_demo(browser, base_url)
     reader_context, reader, reader_errors = open_demo(browser, base_url)
     try:
@@ -223,8 +191,7 @@ def test_two_tabs_follow_create_update_delete_live(browser, full_stack_url: str)
         reader_context.close()
 
 
-def test_password_reset_shows_uid_and_token_with_debug_on(browser, full_stack_url: str) -> None:
-    base_url = full_stack_url
+def test_password_reset_shows_uid_and_token_with_debug_on(browser, base_url: str) -> None:
     context, page, errors = open_demo(browser, base_url)
     try:
         email = f"forgetful-{uuid.uuid4().hex[:8]}@example.com"
