@@ -8,36 +8,23 @@ under test-artifacts/.
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
 from tests.integration.harness import ROOT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(240)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "test-artifacts"
 TEMPLATE = ROOT / "frontend" / "templates" / "frontend" / "ws_demo.html"
 WAIT_MS = 15_000
 ACCESS_TOKEN_SECONDS = 12  # the page refreshes a fifth of the lifetime early: after about 10 s
 
-if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install -y chromium)"))
+if not CHROMIUM.exists():
+    pytestmark.append(pytest.mark.skip(reason=SKIP_REASON))
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = sync_api.expect
