@@ -34,12 +34,17 @@ AUTH_THROTTLES = [ScopedRateThrottle]
 AUTH_THROTTLE_SCOPE = "auth"
 
 
-class RegisterApi(APIView):
+class AnonymousAuthApi(APIView):
+    """An endpoint for someone not signed in yet: open to all, throttled per client IP, and
+    deaf to credentials (a stale token must not turn a sign-up into a 401)."""
+
     throttle_classes = AUTH_THROTTLES
     throttle_scope = AUTH_THROTTLE_SCOPE
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[Any] = []
 
+
+class RegisterApi(AnonymousAuthApi):
     @extend_schema(
         request=RegisterInputSerializer,
         responses={201: UserOutputSerializer, 400: BAD_REQUEST, 429: THROTTLED},
@@ -96,12 +101,7 @@ class LogoutApi(TokenBlacklistView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetRequestApi(APIView):
-    throttle_classes = AUTH_THROTTLES
-    throttle_scope = AUTH_THROTTLE_SCOPE
-    permission_classes = [permissions.AllowAny]
-    authentication_classes: list[Any] = []
-
+class PasswordResetRequestApi(AnonymousAuthApi):
     @extend_schema(
         request=PasswordResetRequestInputSerializer,
         responses={202: PasswordResetRequestOutputSerializer, 400: BAD_REQUEST, 429: THROTTLED},
@@ -117,12 +117,7 @@ class PasswordResetRequestApi(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmApi(APIView):
-    throttle_classes = AUTH_THROTTLES
-    throttle_scope = AUTH_THROTTLE_SCOPE
-    permission_classes = [permissions.AllowAny]
-    authentication_classes: list[Any] = []
-
+class PasswordResetConfirmApi(AnonymousAuthApi):
     @extend_schema(
         request=PasswordResetConfirmInputSerializer,
         responses={
