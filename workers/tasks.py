@@ -1,16 +1,24 @@
-"""Celery tasks: thin. Each takes ids, calls one service, and retries what is transient."""
+"""Celery tasks: thin. Each takes ids, calls one service, and retries what is transient.
+
+Each task is registered under the name its app's `jobs` module gives it: the apps send
+work by those names and never import this package.
+"""
 
 import logging
 
 from celery import shared_task
+from django.core.management import call_command
 from django.db import OperationalError
 
+from accounts import jobs as accounts_jobs
 from betting import idempotency, services, settlement
+from betting import jobs as betting_jobs
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    name=betting_jobs.RECOMPUTE_ODDS,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     retry_backoff_max=30,
@@ -23,18 +31,20 @@ def recompute_odds(match_id: int) -> int | None:
     return version.version if version else None
 
 
-@shared_task
+@shared_task(name=betting_jobs.RECONCILE_ODDS)
 def reconcile_odds() -> list[int]:
     """Enqueue a recompute for every match with bets its odds have not counted yet."""
     match_ids = services.match_ids_needing_recompute()
+    overdue = set(services.match_ids_recompute_overdue())
     for match_id in match_ids:
-        services.odds_recompute_request(match_id=match_id)
+        services.odds_recompute_request(match_id=match_id, force=match_id in overdue)
     if match_ids:
         logger.info("Reconciliation enqueued recomputes for matches %s", match_ids)
     return match_ids
 
 
 @shared_task(
+    name=betting_jobs.SETTLE_MATCH,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     retry_backoff_max=60,
@@ -45,21 +55,19 @@ def settle_match(match_id: int) -> int:
     return settlement.match_bets_settle(match_id=match_id)
 
 
-@shared_task
+@shared_task(name=betting_jobs.PURGE_IDEMPOTENCY_KEYS)
 def purge_idempotency_keys() -> int:
     """Forget Idempotency-Key records past their TTL."""
     return idempotency.bet_requests_purge_expired()
 
 
-@shared_task
+@shared_task(name=accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS)
 def flush_expired_refresh_tokens() -> None:
     """Drop expired refresh tokens (and their blacklist rows): they can no longer be used."""
-    from django.core.management import call_command
-
     call_command("flushexpiredtokens")
 
 
-@shared_task
+@shared_task(name=betting_jobs.CLOSE_MATCHES_AT_KICKOFF)
 def close_matches_at_kickoff() -> list[int]:
     """Close betting on matches that kicked off; re-enqueue settlements left unfinished."""
     closed = settlement.matches_close_at_kickoff()

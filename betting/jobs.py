@@ -1,0 +1,31 @@
+"""Background work of betting, sent by its registered task name.
+
+Betting never imports the Celery package that runs these tasks (`workers`): the names here
+are the contract, `workers/tasks.py` implements them, and the worker's routing and beat
+schedule refer to them. A task is looked up in the Celery app's registry when it is sent
+(not sent blind with `send_task`), so `CELERY_TASK_ALWAYS_EAGER` still runs it inline, and
+an unknown name fails loudly with `NotRegistered`.
+"""
+
+from typing import Any
+
+from celery import current_app
+
+RECOMPUTE_ODDS = "betting.recompute_odds"
+RECONCILE_ODDS = "betting.reconcile_odds"
+SETTLE_MATCH = "betting.settle_match"
+CLOSE_MATCHES_AT_KICKOFF = "betting.close_matches_at_kickoff"
+PURGE_IDEMPOTENCY_KEYS = "betting.purge_idempotency_keys"
+
+
+def job_enqueue(name: str, *, countdown: float = 0, **kwargs: Any) -> None:
+    """Send the task `name` with keyword arguments (ids, never rows) to its queue."""
+    current_app.tasks[name].apply_async(kwargs=kwargs, countdown=countdown)
+
+
+def odds_recompute_enqueue(*, match_id: int, countdown: float = 0) -> None:
+    job_enqueue(RECOMPUTE_ODDS, countdown=countdown, match_id=match_id)
+
+
+def match_settle_enqueue(*, match_id: int) -> None:
+    job_enqueue(SETTLE_MATCH, match_id=match_id)

@@ -1,0 +1,114 @@
+"""The one way events leave the service layer for the browsers: through the channel layer.
+
+`publish_on_commit` publishes after the surrounding transaction commits (never for a
+rolled-back one). An event of a stream reaches the groups `realtime.streams` names for it,
+through `HubChannelLayer.publish_encoded`: from synchronous code, one pipelined PUBLISH round
+trip on the process's connection pool (about 0.1 ms), where `async_to_sync(channel_layer.group_send)`
+builds a thread and an event loop per message. A PUBLISH never waits for subscribers: Redis
+buffers per subscriber and drops a subscriber that falls too far behind, so a slow browser
+cannot block a worker. A stream with no groups (a control stream such as the credentials'
+revocations) is one envelope on its own Redis channel, on the same pool.
+
+`REALTIME_PUBLISHER = "memory"` (the fast unit run, which has no Redis) keeps the frames in
+the process instead, in order, still encoded as they would cross the wire.
+"""
+
+import logging
+import os
+import threading
+from typing import Any, Protocol
+
+import redis
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+
+from realtime import streams
+from realtime.layer import HubChannelLayer
+
+logger = logging.getLogger(__name__)
+
+
+def get_layer() -> HubChannelLayer:
+    layer = get_channel_layer()
+    if not isinstance(layer, HubChannelLayer):
+        raise RuntimeError("CHANNEL_LAYERS['default'] must be realtime.layer.HubChannelLayer")
+    return layer
+
+
+class EventPublisher(Protocol):
+    def publish(self, stream: str, frame: dict[str, Any], **routing: Any) -> int: ...
+
+
+class LayerPublisher:
+    def __init__(self, layer: HubChannelLayer) -> None:
+        self.layer = layer
+
+    def publish(self, stream: str, frame: dict[str, Any], **routing: Any) -> int:
+        """Publish now; returns the number of web processes that received it."""
+        if stream not in streams.GROUP_STREAMS:
+            envelope = streams.encode_envelope(frame, **routing)
+            return self.layer.publish_encoded([(streams.channel_name(stream), envelope.encode())])[0]
+        sent = [
+            pair
+            for groups, message in streams.group_messages(stream, frame, routing)
+            for pair in self.layer.encode_group_send(groups, message)
+        ]
+        return min(self.layer.publish_encoded(sent))
+
+
+class MemoryPublisher:
+    """Keeps every event it is given, as (stream, envelope): a process with no Redis."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def publish(self, stream: str, frame: dict[str, Any], **routing: Any) -> int:
+        self.sent.append((stream, streams.encode_envelope(frame, **routing)))
+        return 0  # no web process listens
+
+
+_publisher: EventPublisher | None = None
+_publisher_pid: int | None = None
+_lock = threading.Lock()
+
+
+def get_publisher() -> EventPublisher:
+    """The process's publisher (the layer keeps one pool per process, made anew after a fork)."""
+    global _publisher, _publisher_pid
+    with _lock:
+        if _publisher is None or _publisher_pid != os.getpid():
+            memory = settings.REALTIME_PUBLISHER == "memory"
+            _publisher = MemoryPublisher() if memory else LayerPublisher(get_layer())
+            _publisher_pid = os.getpid()
+        return _publisher
+
+
+def publish(stream: str, frame: dict[str, Any], **routing: Any) -> int:
+    """Publish now (raises if Redis is unreachable)."""
+    return get_publisher().publish(stream, frame, **routing)
+
+
+def publish_now(stream: str, frame: dict[str, Any], **routing: Any) -> None:
+    try:
+        receivers = publish(stream, frame, **routing)
+        # With the request id of the bet that caused it (ops.request_id): a bet followed end to end.
+        logger.info(
+            "Published %s %s to %s web processes",
+            stream,
+            frame.get("type"),
+            receivers,
+            extra={
+                "stream": stream,
+                "event": frame.get("type"),
+                "match": frame.get("match"),
+                "version": frame.get("version"),
+            },
+        )
+    except redis.RedisError:
+        # The state is committed in the database; clients catch up by snapshot or resync.
+        logger.exception("Could not publish a %s event", stream)
+
+
+def publish_on_commit(stream: str, frame: dict[str, Any], **routing: Any) -> None:
+    transaction.on_commit(lambda: publish_now(stream, frame, **routing))
