@@ -16,10 +16,14 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import EmailTaken, PasswordRejected, PasswordResetLinkInvalid
 from betting.wallets import wallet_open
+from realtime.credentials import user_sockets_close_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +112,15 @@ def refresh_tokens_revoke(*, user: User) -> int:
         BlacklistedToken.objects.get_or_create(token=token)
         revoked += 1
     return revoked
+
+
+@transaction.atomic
+def user_logout(*, refresh: str) -> None:
+    """Blacklist the refresh token, and close every WebSocket of its user on every web process
+    (their access tokens can open no new one: see realtime.credentials)."""
+    try:
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the stubs want bytes; str is accepted
+    except TokenError as exc:
+        raise InvalidToken(exc.args[0]) from exc
+    token.blacklist()
+    user_sockets_close_on_commit(user_id=int(token[jwt_settings.USER_ID_CLAIM]), reason="signed out")

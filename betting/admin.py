@@ -3,19 +3,24 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from betting.errors import BettingError
 from betting.models import Bet, LedgerEntry, Match, MatchBook, MatchStatus, OddsVersion, Selection, Wallet
+from betting.permissions import SETTLE_MATCH, TRADE_MATCH, transition_permission
+from betting.services import MATCH_SERVICE_FIELDS, match_save_edited_fields
 from betting.settlement import match_transition
 
 
 def transition_action(status: str, result: str = "", label: str = "") -> Callable[..., None]:
     """An admin action moving each selected match through the lifecycle service, so the
-    admin publishes and settles exactly as the staff API does."""
+    admin publishes and settles exactly as the staff API does, under the same permission."""
 
     def action(modeladmin: admin.ModelAdmin[Match], request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        if not request.user.has_perm(transition_permission(status)):
+            raise PermissionDenied  # the admin hides the action too; this is the rule itself
         changed = 0
         for match_id in queryset.values_list("pk", flat=True):
             try:
@@ -27,22 +32,14 @@ def transition_action(status: str, result: str = "", label: str = "") -> Callabl
             modeladmin.message_user(request, f"{changed} match(es): {label or status}.", level=messages.SUCCESS)
 
     action.__name__ = f"make_{status}_{result}".rstrip("_")
-    return admin.action(description=label or f"Mark as {status}")(action)
+    # `trade` or `settle`: the admin offers the action only to who has the permission.
+    needs = transition_permission(status).removeprefix("betting.").removesuffix("_match")
+    return admin.action(description=label or f"Mark as {status}", permissions=[needs])(action)
 
 
 # Status and result change only through the actions, which publish and settle; prices and
 # counters only through the services.
-MATCH_READONLY_FIELDS = [
-    "status",
-    "result",
-    "odds_home",
-    "odds_draw",
-    "odds_away",
-    "markets",
-    "odds_version",
-    "bet_sequence",
-    "bets_counted",
-]
+MATCH_READONLY_FIELDS = list(MATCH_SERVICE_FIELDS)
 
 
 class MatchBookInline(admin.StackedInline[MatchBook, Match]):
@@ -56,10 +53,19 @@ class MatchBookInline(admin.StackedInline[MatchBook, Match]):
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # never saved back with the match: a stale copy would undo a recompute
+
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin[Match]):
-    list_display = ["id", "home_team", "away_team", "kickoff", *(f for f in MATCH_READONLY_FIELDS if f != "markets")]
+    list_display = [
+        "id",
+        "home_team",
+        "away_team",
+        "kickoff",
+        *(f for f in MATCH_READONLY_FIELDS if f not in ("markets", "odds_updated_at")),
+    ]
     list_filter = ["status"]
     readonly_fields = MATCH_READONLY_FIELDS
     inlines = [MatchBookInline]
@@ -79,16 +85,24 @@ class MatchAdmin(admin.ModelAdmin[Match]):
         transition_action(MatchStatus.VOID, label="Void (refund every stake)"),
     ]
 
+    def has_trade_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(TRADE_MATCH)
+
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SETTLE_MATCH)
+
     def save_model(self, request: HttpRequest, obj: Match, form: Any, change: bool) -> None:
-        if not change:  # a new match's current prices start at its opening prices
-            obj.odds_home, obj.odds_draw, obj.odds_away = obj.opening_home, obj.opening_draw, obj.opening_away
+        if change:
+            match_save_edited_fields(match=obj, fields=form.changed_data)
+            return
+        # A new match's current prices start at its opening prices.
+        obj.odds_home, obj.odds_draw, obj.odds_away = obj.opening_home, obj.opening_draw, obj.opening_away
         super().save_model(request, obj, form, change)
-        if not change:
-            OddsVersion.objects.get_or_create(
-                match=obj,
-                version=obj.odds_version,
-                defaults={"home": obj.odds_home, "draw": obj.odds_draw, "away": obj.odds_away},
-            )
+        OddsVersion.objects.get_or_create(
+            match=obj,
+            version=obj.odds_version,
+            defaults={"home": obj.odds_home, "draw": obj.odds_draw, "away": obj.odds_away},
+        )
 
 
 @admin.register(OddsVersion)

@@ -5,11 +5,11 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
+from betting.services import engine_params
+
 
 @register()
 def odds_engine_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from betting.services import engine_params
-
     try:
         engine_params()
     except (ValueError, TypeError, ArithmeticError) as error:

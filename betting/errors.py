@@ -1,18 +1,13 @@
 """Domain errors of betting. The API's exception handler maps each to an HTTP reply."""
 
-from typing import Any
+from config.errors import ApplicationError
 
 
-class BettingError(Exception):
+class BettingError(ApplicationError):
     """A rule of the book refused the request; nothing was written."""
 
     status_code = 400
     code = "betting_error"
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
 
 
 class MatchNotFound(BettingError):
@@ -27,11 +22,28 @@ class MatchNotOpen(BettingError):
     code = "match_not_open"
 
 
+class MatchStarted(BettingError):
+    """The match has kicked off: betting is over, whatever its status says.
+
+    The status is moved to closed by a periodic sweep; this is the clock's own answer, so a
+    late sweep (or none) never lets a bet in at pre-match prices."""
+
+    status_code = 409
+    code = "match_started"
+
+
 class OddsChanged(BettingError):
     """The quoted price is no longer offered and the bettor did not accept the change."""
 
     status_code = 409
     code = "odds_changed"
+
+
+class OddsRequired(BettingError):
+    """No quoted price, and the bettor did not accept any price: nothing to check against."""
+
+    status_code = 400
+    code = "invalid"
 
 
 class StakeOutOfRange(BettingError):

@@ -9,7 +9,7 @@ from typing import Any
 
 from betting.models import Bet, Match
 from realtime import streams
-from workers.publisher import publish_on_commit
+from realtime.publisher import publish_on_commit
 
 
 def odds_as_numbers(prices: Mapping[str, Decimal]) -> dict[str, float]:

@@ -59,6 +59,11 @@ class Match(models.Model):
     class Meta:
         ordering = ["kickoff", "id"]
         verbose_name_plural = "matches"
+        # Staff powers, held by the `traders` group: checked the same way by the API and the admin.
+        permissions = [
+            ("trade_match", "Can create matches and open, suspend or close their betting"),
+            ("settle_match", "Can settle or void matches (pays or refunds every bet)"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(bets_counted__lte=models.F("bet_sequence")),

@@ -14,12 +14,22 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from betting import events
+from betting import events, jobs
 from betting.engine.model import BookTotals, EngineParams, compute_quote
-from betting.errors import InsufficientFunds, MatchNotFound, MatchNotOpen, OddsChanged, StakeOutOfRange
+from betting.errors import (
+    InsufficientFunds,
+    MatchNotFound,
+    MatchNotOpen,
+    MatchStarted,
+    OddsChanged,
+    OddsRequired,
+    StakeOutOfRange,
+)
 from betting.models import Bet, LedgerKind, Match, MatchBook, MatchStatus, OddsVersion
+from betting.selectors import LISTED_STATUSES
 from betting.wallets import CENT, wallet_lock, wallet_post
 
 logger = logging.getLogger(__name__)
@@ -58,6 +68,10 @@ def bet_place(
     written.
     """
     stake_check(stake)
+    if quoted_odds is None and accept_odds_change != ACCEPT_ANY:
+        # Without the price the bettor saw there is nothing to check: only `any` may omit it.
+        message = "Give the price you saw (`odds`), or accept any price."
+        raise OddsRequired(message, errors={"odds": [message]})
     try:
         match = Match.objects.select_for_update().get(pk=match_id)
     except Match.DoesNotExist:
@@ -65,6 +79,7 @@ def bet_place(
         raise MatchNotFound(message, errors={"match": [message]}) from None
     if match.status != MatchStatus.OPEN:
         raise MatchNotOpen(f"Match {match_id} is {match.status}: it takes no bets.", status=match.status)
+    match_not_started_check(match)
 
     current = match.price_of(selection)
     if quoted_odds is not None and not price_is_acceptable(
@@ -95,8 +110,24 @@ def bet_place(
     )
     wallet_post(wallet=wallet, kind=LedgerKind.STAKE, amount=-stake, bet=bet)
     events.bet_publish_on_commit(bet)
-    transaction.on_commit(lambda: odds_recompute_request(match_id=match.pk))
+    if settings.ODDS_RECOMPUTE_INLINE:
+        # The baseline of the system benchmark: recompute in the request, under the match
+        # lock, and publish as it commits, as the odds seed's post_save signal does.
+        match_odds_recompute(match_id=match.pk)
+    else:
+        transaction.on_commit(lambda: odds_recompute_request(match_id=match.pk))
     return bet
+
+
+def match_not_started_check(match: Match) -> None:
+    """Refuse once the kick-off time is reached. The clock decides, not the status: the
+    status is closed by a periodic sweep that may run late, or not at all."""
+    if match.kickoff <= timezone.now():
+        raise MatchStarted(
+            f"Match {match.pk} kicked off at {match.kickoff.isoformat()}: betting is over.",
+            status=match.status,
+            kickoff=match.kickoff.isoformat(),
+        )
 
 
 def stake_check(stake: Decimal) -> None:
@@ -120,6 +151,10 @@ def _last_start_key(match_id: int) -> str:
     return f"odds:recompute-last-start:{match_id}"
 
 
+def _runs_key(match_id: int) -> str:
+    return f"odds:recompute-runs:{match_id}"
+
+
 # A pending flag outlives a lost task by at most this long; reconciliation covers the rest.
 PENDING_FLAG_TTL = timedelta(seconds=60)
 
@@ -139,21 +174,23 @@ def _recompute_countdown(match_id: int) -> float:
     return min(interval, max(0.0, float(last_start) + interval - time.time()))
 
 
-def odds_recompute_request(*, match_id: int) -> bool:
+def odds_recompute_request(*, match_id: int, force: bool = False) -> bool:
     """Enqueue one `recompute_odds` for the match unless one is already pending.
 
     Coalescing: the flag is set with SET NX; the task clears it when it *starts*, so a bet
     committed while a recompute runs enqueues exactly one more, and a bet committed before
-    the start is read by the pending one. Returns whether a task was enqueued.
+    the start is read by the pending one. `force` enqueues even under a flag: for a request
+    known to be lost (see `match_ids_recompute_overdue`). Returns whether a task was enqueued.
     """
-    from workers.tasks import recompute_odds  # tasks import services: keep the cycle lazy
-
     key = _pending_key(match_id)
+    timeout = int(PENDING_FLAG_TTL.total_seconds())
     try:
-        if not cache.add(key, 1, timeout=int(PENDING_FLAG_TTL.total_seconds())):
+        if force:
+            cache.set(key, 1, timeout=timeout)
+        elif not cache.add(key, 1, timeout=timeout):
             return False
         countdown = _recompute_countdown(match_id)
-        recompute_odds.apply_async(kwargs={"match_id": match_id}, countdown=countdown)  # 0: at once
+        jobs.odds_recompute_enqueue(match_id=match_id, countdown=countdown)  # 0: at once
         return True
     except Exception:
         # Broker or Redis down: the bet is committed and safe; the reconciler will enqueue
@@ -165,10 +202,21 @@ def odds_recompute_request(*, match_id: int) -> bool:
 
 
 def odds_recompute_started(*, match_id: int) -> None:
-    """Mark the start of a recompute: the start time first, then free the pending flag, so
-    whoever takes the flag next already sees this start and waits the interval."""
+    """Mark the start of a recompute: the start time and the run count first, then free the
+    pending flag, so whoever takes the flag next already sees this start and waits the
+    interval (and no two starts of one match count at once)."""
     cache.set(_last_start_key(match_id), time.time(), timeout=int(PENDING_FLAG_TTL.total_seconds()))
+    try:
+        cache.incr(_runs_key(match_id))
+    except ValueError:  # the match's first run
+        cache.set(_runs_key(match_id), 1, timeout=None)
     cache.delete(_pending_key(match_id))
+
+
+def odds_recompute_runs(*, match_id: int) -> int:
+    """How many recomputes of the match have started, including those that found nothing
+    new: what coalescing bounds. Kept with the flags it is counted next to."""
+    return int(cache.get(_runs_key(match_id), 0))
 
 
 def engine_params() -> EngineParams:
@@ -206,6 +254,8 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
     match = Match.objects.select_for_update().get(pk=match_id)
     if match.bets_counted == match.bet_sequence and match.markets:
         return None
+    if settings.ODDS_RECOMPUTE_EXTRA_DELAY_MS:
+        time.sleep(settings.ODDS_RECOMPUTE_EXTRA_DELAY_MS / 1000)  # bench only: a slower engine
     book, _ = MatchBook.objects.get_or_create(match=match)
     new_bets = list(
         Bet.objects.filter(match=match, sequence__gt=match.bets_counted, sequence__lte=match.bet_sequence)
@@ -236,17 +286,7 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
     match.bets_counted = match.bet_sequence
     match.odds_version += 1
     match.odds_updated_at = now
-    match.save(
-        update_fields=[
-            "odds_home",
-            "odds_draw",
-            "odds_away",
-            "markets",
-            "odds_version",
-            "odds_updated_at",
-            "bets_counted",
-        ]
-    )
+    match.save(update_fields=ODDS_RECOMPUTE_FIELDS)
     book.save()
     # Bet rows are stamped inside their own transaction, a moment before it commits; this
     # one publishes right after it commits: close to the commit → publish delay.
@@ -268,12 +308,53 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
 def match_ids_needing_recompute() -> list[int]:
     """Matches with bets their current odds have not counted (e.g. committed while the
     broker was down), and listed matches not priced by this engine yet (no markets)."""
-    from django.db.models import F, Q
-
-    from betting.selectors import LISTED_STATUSES
-
     behind = Q(bet_sequence__gt=F("bets_counted")) | Q(markets={}, status__in=LISTED_STATUSES)
     return list(Match.objects.filter(behind).values_list("pk", flat=True))
+
+
+def match_ids_recompute_overdue() -> list[int]:
+    """Matches whose oldest uncounted bet is older than ODDS_RECOMPUTE_OVERDUE_SECONDS.
+
+    Their recompute request was lost while its pending flag stayed up: a worker killed while
+    it held the task (reserved, or waiting out its countdown) takes the task with it until
+    the broker's visibility timeout, and the flag blocks every new request until its TTL.
+    Reconciliation forces a new request for these instead of waiting that long.
+    """
+    from django.db.models import Exists, OuterRef
+
+    cutoff = timezone.now() - timedelta(seconds=settings.ODDS_RECOMPUTE_OVERDUE_SECONDS)
+    oldest_uncounted = Bet.objects.filter(
+        match=OuterRef("pk"), sequence=OuterRef("bets_counted") + 1, created_at__lt=cutoff
+    )
+    behind = Match.objects.filter(bet_sequence__gt=F("bets_counted"))
+    return list(behind.filter(Exists(oldest_uncounted)).values_list("pk", flat=True))
+
+
+# What a recompute writes on the match row, under its lock.
+ODDS_RECOMPUTE_FIELDS = [
+    "odds_home",
+    "odds_draw",
+    "odds_away",
+    "markets",
+    "odds_version",
+    "odds_updated_at",
+    "bets_counted",
+]
+# Written only by the services, holding the row lock: an edit form never writes them back.
+MATCH_SERVICE_FIELDS = ("status", "result", "bet_sequence", *ODDS_RECOMPUTE_FIELDS)
+
+
+@transaction.atomic
+def match_save_edited_fields(*, match: Match, fields: list[str]) -> None:
+    """Save a staff edit of a match: only the fields that were edited, under the row lock.
+
+    The form read the whole row a while ago; writing all of it back would undo any bet or
+    recompute committed since (the sequence, the counted bets, the prices, the version, a
+    status change). The lock orders this write after any bet in flight."""
+    edited = [name for name in fields if name not in MATCH_SERVICE_FIELDS]
+    Match.objects.select_for_update().values_list("pk", flat=True).get(pk=match.pk)
+    if edited:
+        match.save(update_fields=edited)
 
 
 @transaction.atomic
@@ -285,6 +366,9 @@ def match_create(
     opening: dict[str, Decimal],
     status: str = MatchStatus.OPEN,
 ) -> Match:
+    if status == MatchStatus.OPEN and kickoff <= timezone.now():
+        message = "A match cannot be created open once its kick-off has passed."
+        raise MatchStarted(message, errors={"kickoff": [message]})
     quote = compute_quote(opening, params=engine_params())
     match = Match.objects.create(
         markets=markets_as_strings(quote.markets),
@@ -307,4 +391,7 @@ def match_create(
         away=opening["away"],
         markets=match.markets,
     )
+    # Boards already open learn of the match from this frame (they fetch its details), so a
+    # new match appears without a reload; `match_transition` announces every later change.
+    events.match_status_publish_on_commit(match)
     return match

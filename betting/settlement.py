@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from betting import events
+from betting import events, jobs
 from betting.errors import MatchNotFound, MatchTransitionNotAllowed
 from betting.models import Bet, BetStatus, LedgerKind, Match, MatchStatus, Selection, Wallet
+from betting.services import match_not_started_check
 from betting.wallets import CENT, wallet_post
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ def match_transition(*, match_id: int, status: str, result: str = "") -> Match:
         raise MatchTransitionNotAllowed(
             f"Match {match_id} is {match.status}: it cannot become {status}.", status=match.status
         )
+    if status == MatchStatus.OPEN:
+        match_not_started_check(match)  # no (re)opening once it has kicked off
     if status == MatchStatus.SETTLED and result not in Selection.values:
         message = "Settling needs the result: home, draw or away."
         raise MatchTransitionNotAllowed(message, status=match.status, errors={"result": [message]})
@@ -65,10 +68,8 @@ def match_transition(*, match_id: int, status: str, result: str = "") -> Match:
 
 def settlement_request(*, match_id: int) -> None:
     """Enqueue the settlement of a match's bets on the `settlement` queue."""
-    from workers.tasks import settle_match  # tasks import services: keep the cycle lazy
-
     try:
-        settle_match.apply_async(kwargs={"match_id": match_id})
+        jobs.match_settle_enqueue(match_id=match_id)
     except Exception:
         # The result is committed; beat's sweep re-enqueues matches that still have open bets.
         logger.exception("Could not enqueue settle_match for match %s", match_id)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from blog.models import Post, PostStatus
 from realtime import streams
-from workers.publisher import publish_on_commit
+from realtime.publisher import publish_on_commit
 
 POST_CREATED: Final = "post_created"
 POST_UPDATED: Final = "post_updated"

@@ -4,10 +4,14 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A server started without DJANGO_SETTINGS_MODULE runs production settings (which refuse
+# default keys), never the local ones with DEBUG on: `make run` and the tests set it.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_application = get_asgi_application()  # before importing anything that touches models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from realtime.auth import SessionOrTokenAuthMiddlewareStack  # noqa: E402
 from realtime.origin import AllowedHostsOrNoOriginValidator  # noqa: E402
@@ -19,7 +23,13 @@ application = ProtocolTypeRouter(
         "http": django_application,
         "websocket": AllowedHostsOrNoOriginValidator(
             # Outside the auth stack, whose session wrapper hides Daphne's `send`.
-            DaphneTransportMiddleware(SessionOrTokenAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            DaphneTransportMiddleware(
+                SessionOrTokenAuthMiddlewareStack(
+                    # Any other path is refused at the handshake (403), not an unhandled
+                    # "No route found" error in the server's log.
+                    URLRouter([*websocket_urlpatterns, re_path(r"", WebsocketDenier.as_asgi())])
+                )
+            )
         ),
     }
 )

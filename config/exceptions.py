@@ -1,23 +1,28 @@
-"""One exception handler for the API: domain errors become clear 4xx replies.
+"""One exception handler for the API: application errors (every app's, all derived from
+`config.errors.ApplicationError`) become clear 4xx replies.
 
-Every error body has `code` and `detail`; validation errors add `errors`, one list of
-messages per field.
+Every error body has `code` and `detail`; every 400 adds `errors`, one list of messages per
+field (`non_field_errors` for the rest), as `config/api_schema.py` documents it.
 """
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from betting.errors import BettingError
+from config.errors import ApplicationError
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, BettingError):
-        return Response({"code": exc.code, "detail": exc.message, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "detail": exc.message, **exc.extra}
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:
+            body.setdefault("errors", {"non_field_errors": [exc.message]})
+        return Response(body, status=exc.status_code)
     if isinstance(exc, ModelValidationError):
         # A model's full_clean() in a service refused the data: still the client's input.
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -28,9 +33,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, exceptions.ParseError):
-        return Response({"code": "malformed", "detail": str(exc.detail)}, status=status.HTTP_400_BAD_REQUEST)
+        detail = str(exc.detail)
+        return Response(
+            {"code": "malformed", "detail": detail, "errors": {"non_field_errors": [detail]}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         code = getattr(response.data["detail"], "code", None) or ("not_found" if isinstance(exc, Http404) else "error")
         response.data = {"code": code, "detail": str(response.data["detail"])}
     return response
+
+
+@csrf_exempt  # it changes nothing, and a CSRF refusal would be the site's HTML 403
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """What an /api/ path that no route matches answers (e.g. `/api/bets/abc/`): the API's JSON
+    404, not the site's HTML page, whatever DEBUG says."""
+    return JsonResponse({"code": "not_found", "detail": "No such API endpoint or object."}, status=404)

@@ -1,6 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.exceptions import api_not_found
+
+# An outage raised outside a view is a 503 too (config.middleware).
+handler500 = "config.middleware.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,6 +14,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("blog.api.urls")),
+    # Last of the API: the rest of /api/ is a JSON 404. Only paths ending in "/", so that
+    # CommonMiddleware still redirects `/api/matches` to `/api/matches/`.
+    re_path(r"^api/(?P<path>.*/)$", api_not_found),
     path("", include("blog.urls")),
     path("", include("ops.urls")),
     path("", include("frontend.urls")),

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User, update_last_login
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
@@ -12,6 +14,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from accounts.services import email_normalise
 from betting.models import LedgerEntry
 from betting.selectors import wallet_balance_of
+from config.api_input import JSONInputSerializer
 
 
 class EmailTokenObtainSerializer(TokenObtainPairSerializer):
@@ -25,8 +28,10 @@ class EmailTokenObtainSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         # The ModelBackend authenticates by `username`, which holds the lower-cased e-mail.
+        # django-axes gets Django's own request: a lockout it flags there becomes its 429.
+        request = self.context.get("request")
         user = authenticate(
-            self.context.get("request"), username=email_normalise(attrs["email"]), password=attrs["password"]
+            getattr(request, "_request", request), username=email_normalise(attrs["email"]), password=attrs["password"]
         )
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed("No active account has this e-mail and password.", "no_active_account")
@@ -42,13 +47,34 @@ class TokenPairOutputSerializer(serializers.Serializer[Any]):
     refresh = serializers.CharField()
 
 
-class RefreshInputSerializer(serializers.Serializer[Any]):
+class RefreshInputSerializer(JSONInputSerializer):
     refresh = serializers.CharField()
 
 
-class RegisterInputSerializer(serializers.Serializer[Any]):
+def password_min_length() -> int:
+    lengths = [v.min_length for v in get_default_password_validators() if isinstance(v, MinimumLengthValidator)]
+    return max(lengths, default=1)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        # Not entirely numeric (NumericPasswordValidator); JSON Schema patterns match anywhere.
+        "pattern": r"\D",
+        "description": "The password validators also refuse common passwords and ones too like the e-mail.",
+    }
+)
+class PasswordField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        # The validators' minimum length, also as the field's, so that the schema states it.
+        super().__init__(
+            write_only=True, trim_whitespace=False, min_length=password_min_length(), max_length=128, **kwargs
+        )
+
+
+class RegisterInputSerializer(JSONInputSerializer):
     email = serializers.EmailField(max_length=150)  # `username` holds it: 150 characters at most
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    password = PasswordField()
 
 
 class UserOutputSerializer(serializers.ModelSerializer[User]):
@@ -62,7 +88,7 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
         return f"{wallet_balance_of(user_id=user.pk):.2f}"
 
 
-class PasswordResetRequestInputSerializer(serializers.Serializer[Any]):
+class PasswordResetRequestInputSerializer(JSONInputSerializer):
     email = serializers.EmailField()
 
 
@@ -72,10 +98,10 @@ class PasswordResetRequestOutputSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(required=False, help_text="Only with DEBUG=True, for local testing.")
 
 
-class PasswordResetConfirmInputSerializer(serializers.Serializer[Any]):
+class PasswordResetConfirmInputSerializer(JSONInputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    new_password = PasswordField()
 
 
 class WalletOutputSerializer(serializers.Serializer[Any]):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
@@ -25,13 +25,20 @@ from accounts.api.serializers import (
     UserOutputSerializer,
     WalletOutputSerializer,
 )
+from accounts.throttles import AuthAccountThrottle, AuthIpThrottle
 from betting import selectors
 from betting.models import LedgerEntry
 from config.api_schema import BAD_REQUEST, THROTTLED, UNAUTHENTICATED, error
 
-# Sign-in, sign-up and reset: counted per client IP (anonymous) in the Redis cache.
-AUTH_THROTTLES = [ScopedRateThrottle]
-AUTH_THROTTLE_SCOPE = "auth"
+# Sign-in, sign-up and reset: counted per client IP in the Redis cache (django-axes also
+# counts failed sign-ins per account and per IP). The reset endpoints add a per-account count.
+AUTH_THROTTLES: list[type[BaseThrottle]] = [AuthIpThrottle]
+RESET_THROTTLES: list[type[BaseThrottle]] = [AuthIpThrottle, AuthAccountThrottle]
+
+
+def request_field(request: Request, name: str) -> str:
+    data = request.data
+    return str(data.get(name, "")) if isinstance(data, dict) else ""
 
 
 class AnonymousAuthApi(APIView):
@@ -39,7 +46,6 @@ class AnonymousAuthApi(APIView):
     deaf to credentials (a stale token must not turn a sign-up into a 401)."""
 
     throttle_classes = AUTH_THROTTLES
-    throttle_scope = AUTH_THROTTLE_SCOPE
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[Any] = []
 
@@ -59,7 +65,6 @@ class RegisterApi(AnonymousAuthApi):
 
 class TokenObtainApi(TokenObtainPairView):
     throttle_classes = AUTH_THROTTLES
-    throttle_scope = AUTH_THROTTLE_SCOPE
     serializer_class = EmailTokenObtainSerializer
 
     @extend_schema(
@@ -94,14 +99,21 @@ class LogoutApi(TokenBlacklistView):
     @extend_schema(
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Logged out."), 400: BAD_REQUEST, 401: error("Invalid token.")},
-        summary="Blacklist the refresh token: it can no longer be refreshed.",
+        summary="Blacklist the refresh token, and close the user's WebSockets (4401).",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        super().post(request, *args, **kwargs)
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_logout(refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetRequestApi(AnonymousAuthApi):
+    throttle_classes = RESET_THROTTLES
+
+    def throttle_account(self, request: Request) -> str:
+        return request_field(request, "email")
+
     @extend_schema(
         request=PasswordResetRequestInputSerializer,
         responses={202: PasswordResetRequestOutputSerializer, 400: BAD_REQUEST, 429: THROTTLED},
@@ -118,6 +130,11 @@ class PasswordResetRequestApi(AnonymousAuthApi):
 
 
 class PasswordResetConfirmApi(AnonymousAuthApi):
+    throttle_classes = RESET_THROTTLES
+
+    def throttle_account(self, request: Request) -> str:
+        return request_field(request, "uid")
+
     @extend_schema(
         request=PasswordResetConfirmInputSerializer,
         responses={

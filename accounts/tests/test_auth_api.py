@@ -1,12 +1,16 @@
 """Sign-up, JWT login/refresh/logout, /api/me/, password reset and their throttle."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+from accounts import jobs
 from betting.models import LedgerEntry, LedgerKind, Wallet
 
 pytestmark = pytest.mark.django_db
@@ -152,19 +156,12 @@ def test_login_is_throttled(api_client, throttle_rate) -> None:
     assert "Retry-After" in api_client.post("/api/auth/token/", {}, format="json").headers
 
 
-def test_beat_flushes_expired_refresh_tokens(api_client) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-
-    from workers.tasks import flush_expired_refresh_tokens
-
+def test_beat_flushes_expired_refresh_tokens(api_client, run_task) -> None:
     register(api_client)
     tokens(api_client)
     tokens(api_client)
     OutstandingToken.objects.filter(pk=OutstandingToken.objects.first().pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    flush_expired_refresh_tokens()
+    run_task(jobs.FLUSH_EXPIRED_REFRESH_TOKENS)
     assert OutstandingToken.objects.count() == 1

@@ -1,5 +1,7 @@
 """Input and output shapes of the betting API."""
 
+import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,7 @@ from betting.engine.ladder import is_on_ladder
 from betting.errors import StakeOutOfRange
 from betting.models import Bet, BetStatus, Match, MatchStatus, OddsVersion, Selection
 from betting.services import ACCEPT_MODES, ACCEPT_NONE, stake_check
+from config.api_input import JSONInputSerializer
 
 
 @extend_schema_field(
@@ -27,6 +30,13 @@ class OddsField(serializers.Field):
         return events.odds_as_numbers(value)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "object", "additionalProperties": {"type": "number", "example": 1.9}},
+        "example": {"over_under_2_5": {"over": 1.9, "under": 1.9}},
+    }
+)
 class MarketsField(serializers.Field):
     """Derived markets, {"over_under_2_5": {"over": 1.9, "under": 1.9}, ...}, prices as JSON numbers."""
 
@@ -71,11 +81,65 @@ class OddsVersionOutputSerializer(serializers.ModelSerializer[OddsVersion]):
         return {"home": float(obj.home), "draw": float(obj.draw), "away": float(obj.away)}
 
 
-class BetInputSerializer(serializers.Serializer[Any]):
+class DecimalStringField(serializers.DecimalField):
+    """Money and opening prices in: a string with at most two decimals such as "25.00", never a
+    JSON number (a float cannot hold every cent exactly), so what the schema says is what is
+    accepted."""
+
+    pattern = r"^\d{1,12}(?:\.\d{1,2})?$"
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not re.fullmatch(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": DecimalStringField.pattern, "example": "25.00"})
+class StakeField(DecimalStringField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+
+class PriceField(DecimalStringField):
+    """A price on the ladder's range, 1.01 to 1000, as a decimal string."""
+
+    pattern = r"^\d{1,4}(?:\.\d{1,2})?$"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=6, decimal_places=2, min_value=Decimal("1.01"), max_value=Decimal(1000), **kwargs)
+
+
+PRICE_STRING_SCHEMA = {"type": "string", "format": "decimal", "pattern": PriceField.pattern, "example": "2.10"}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 1.01, "maximum": 1000, "multipleOf": 0.01, "example": 2.1},
+            PRICE_STRING_SCHEMA,
+        ]
+    }
+)
+class QuotedOddsField(PriceField):
+    """The price the bettor saw: a JSON number, as every odds payload sends it, or a decimal
+    string. A float that differs from its two-decimal value by binary rounding noise only
+    (2.1 is 2.100000000000000088...) is that value."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            if isinstance(data, float) and math.isfinite(data) and math.isclose(data, round(data, 2), abs_tol=1e-9):
+                data = round(data, 2)
+            return serializers.DecimalField.to_internal_value(self, data)
+        return super().to_internal_value(data)
+
+
+class BetInputSerializer(JSONInputSerializer):
     match = serializers.IntegerField(min_value=1)
     selection = serializers.ChoiceField(choices=Selection.choices)
-    stake = serializers.DecimalField(max_digits=14, decimal_places=2)
-    odds = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, min_value=Decimal("1.01"))
+    stake = StakeField(help_text="Between BET_MIN_STAKE and BET_MAX_STAKE (0.10 and 10000.00 by default).")
+    odds = QuotedOddsField(
+        required=False, help_text="The price the bettor saw. Required unless `accept_odds_change` is `any`."
+    )
     accept_odds_change = serializers.ChoiceField(choices=ACCEPT_MODES, default=ACCEPT_NONE)
 
     def validate_stake(self, value: Decimal) -> Decimal:
@@ -110,17 +174,31 @@ class BetListQuerySerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=BetStatus.choices, required=False)
 
 
-class MatchCreateInputSerializer(serializers.Serializer[Any]):
+# What a new match may start as: betting not yet open, or open at once.
+MATCH_CREATE_STATUSES = [(MatchStatus.SCHEDULED.value, "Scheduled"), (MatchStatus.OPEN.value, "Open")]
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": dict.fromkeys(Selection.values, PRICE_STRING_SCHEMA),
+        "required": Selection.values,
+        "additionalProperties": False,
+    }
+)
+class OpeningOddsField(serializers.DictField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=PriceField(), **kwargs)
+
+
+class MatchCreateInputSerializer(JSONInputSerializer):
     home_team = serializers.CharField(max_length=100)
     away_team = serializers.CharField(max_length=100)
     kickoff = serializers.DateTimeField()
-    opening_odds = serializers.DictField(
-        child=serializers.DecimalField(
-            max_digits=7, decimal_places=2, min_value=Decimal("1.01"), max_value=Decimal("1000")
-        ),
-        help_text="Opening prices: {home, draw, away}, decimal odds on the price ladder.",
+    opening_odds = OpeningOddsField(
+        help_text="Opening prices of home, draw and away: decimal odds on the price ladder, from 1.01 to 1000."
     )
-    status = serializers.ChoiceField(choices=[MatchStatus.SCHEDULED, MatchStatus.OPEN], default=MatchStatus.SCHEDULED)
+    status = serializers.ChoiceField(choices=MATCH_CREATE_STATUSES, default=MatchStatus.SCHEDULED)
 
     def validate_opening_odds(self, value: dict[str, Decimal]) -> dict[str, Decimal]:
         if set(value) != set(Selection.values):
@@ -136,5 +214,5 @@ class MatchCreateInputSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class MatchSettleInputSerializer(serializers.Serializer[Any]):
+class MatchSettleInputSerializer(JSONInputSerializer):
     result = serializers.ChoiceField(choices=Selection.choices)

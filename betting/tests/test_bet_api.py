@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
 from betting.models import Bet, Match, MatchStatus, OddsVersion
 from betting.tests.factories import MatchFactory
@@ -11,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def bet_body(target: Match, **overrides: object) -> dict:
-    return {"match": target.pk, "selection": "home", "stake": "10.00", **overrides}
+    body = {"match": target.pk, "selection": "home", "stake": "10.00", **overrides}
+    # Without a quoted price only `any` is accepted: these tests are about other rules.
+    body.setdefault("accept_odds_change", "none" if "odds" in body else "any")
+    return body
 
 
 def test_place_bet_records_it_at_current_price_and_recomputes(
@@ -30,8 +34,11 @@ def test_place_bet_records_it_at_current_price_and_recomputes(
 
 
 def test_anonymous_cannot_bet(api_client, match) -> None:
+    """Unauthenticated, not forbidden: a 401 that tells the client to bring a bearer token."""
     reply = api_client.post("/api/bets/", bet_body(match), format="json")
-    assert reply.status_code in (401, 403)
+    assert reply.status_code == 401
+    assert reply.json()["code"] == "not_authenticated"
+    assert reply.headers["WWW-Authenticate"].startswith("Bearer")
     assert not Bet.objects.exists()
 
 
@@ -90,8 +97,6 @@ def test_changed_price_is_409_with_current_price(user_client, match) -> None:
 
 
 def test_users_see_only_their_own_bets(user_client, match, django_user_model) -> None:
-    from rest_framework.test import APIClient
-
     user_client.post("/api/bets/", bet_body(match), format="json")
     other = APIClient()
     other.force_authenticate(django_user_model.objects.create_user("other@example.com", password="x" * 12))

@@ -7,16 +7,21 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from betting import jobs
 from betting.models import Bet, BetRequest, LedgerEntry, LedgerKind, Match, Wallet
 from betting.selectors import ledger_audit
 from betting.tests.factories import UserFactory
+from betting.wallets import wallet_adjust
 from realtime import streams
 
 pytestmark = pytest.mark.django_db
 
 
 def bet_body(target: Match, **overrides: object) -> dict:
-    return {"match": target.pk, "selection": "home", "stake": "10.00", **overrides}
+    body = {"match": target.pk, "selection": "home", "stake": "10.00", **overrides}
+    # Without a quoted price only `any` is accepted: these tests are about other rules.
+    body.setdefault("accept_odds_change", "none" if "odds" in body else "any")
+    return body
 
 
 def client_of(user) -> APIClient:
@@ -179,8 +184,6 @@ def test_wallet_and_ledger_are_the_users_own(user, user_client, match) -> None:
 
 
 def test_ledger_is_paginated(user, user_client) -> None:
-    from betting.wallets import wallet_adjust
-
     for index in range(60):
         wallet_adjust(user_id=user.pk, amount=Decimal(index + 1), memo="test", staff=None)
     first = user_client.get("/api/wallet/ledger/").json()
@@ -233,11 +236,9 @@ def test_nothing_is_published_for_a_refused_bet(user_client, match, published, d
     assert published == []
 
 
-def test_beat_purges_expired_idempotency_keys(user_client, match) -> None:
-    from workers.tasks import purge_idempotency_keys
-
+def test_beat_purges_expired_idempotency_keys(user_client, match, run_task) -> None:
     user_client.post("/api/bets/", bet_body(match), format="json", HTTP_IDEMPOTENCY_KEY="old")
     user_client.post("/api/bets/", bet_body(match), format="json", HTTP_IDEMPOTENCY_KEY="fresh")
     BetRequest.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
-    assert purge_idempotency_keys() == 1
+    assert run_task(jobs.PURGE_IDEMPOTENCY_KEYS) == 1
     assert list(BetRequest.objects.values_list("key", flat=True)) == ["fresh"]

@@ -35,7 +35,12 @@ def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys)
             barrier.wait(timeout=30)
             reply = client.post(
                 "/api/bets/",
-                {"match": match.pk, "selection": ("home", "draw", "away")[index % 3], "stake": str(STAKE)},
+                {
+                    "match": match.pk,
+                    "selection": ("home", "draw", "away")[index % 3],
+                    "stake": str(STAKE),
+                    "accept_odds_change": "any",
+                },
                 format="json",
             )
             with lock:
@@ -84,7 +89,7 @@ def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> No
             barrier.wait(timeout=30)
             reply = client.post(
                 "/api/bets/",
-                {"match": match.pk, "selection": "home", "stake": "10.00"},
+                {"match": match.pk, "selection": "home", "stake": "10.00", "accept_odds_change": "any"},
                 format="json",
                 HTTP_IDEMPOTENCY_KEY="same-click-many-times",
             )

@@ -2,6 +2,7 @@
 
 import dataclasses
 from decimal import Decimal
+from math import exp
 
 import pytest
 from hypothesis import assume, given, settings
@@ -244,7 +245,6 @@ def test_derived_markets_come_from_one_score_distribution(opening: dict, book: B
 
 def test_derived_markets_by_hand_for_a_known_distribution() -> None:
     model = ScoreModel(1.5, 1.0)
-    from math import exp
 
     p_home = [exp(-1.5) * 1.5**k / [1, 1, 2][k] for k in range(3)]
     p_away = [exp(-1.0) * 1.0**k / [1, 1, 2][k] for k in range(3)]

@@ -4,10 +4,13 @@ import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
@@ -17,13 +20,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from betting import events, services
+from betting import events, jobs, services
+from betting.checks import odds_engine_settings_check
 from betting.engine.model import BookTotals, compute_quote
 from betting.models import Bet, Match, MatchBook, OddsVersion
 from betting.services import engine_params, match_odds_recompute
 from betting.tests.factories import MatchFactory
-from workers import tasks
-from workers.embedded_redis import free_port
+from betting.wallets import wallet_adjust
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +63,6 @@ def totals_from_scratch(match: Match) -> BookTotals:
 
 
 def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_on_commit_callbacks) -> None:
-    from betting.wallets import wallet_adjust
-
     wallet_adjust(user_id=user.pk, amount=Decimal("10000.00"), memo="enough for 40 random stakes", staff=None)
     rng = random.Random(7)
     for _ in range(40):
@@ -71,6 +72,7 @@ def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_
                 match_id=match.pk,
                 selection=rng.choice(("home", "draw", "away")),
                 stake=Decimal(rng.randint(10, 20000)) / 100,
+                accept_odds_change="any",
             )
     match.refresh_from_db()
     book = MatchBook.objects.get(match=match)
@@ -173,7 +175,7 @@ def test_new_matches_are_priced_with_markets_from_the_start(api_client) -> None:
     match = services.match_create(
         home_team="Lyon",
         away_team="Lille",
-        kickoff=timezone.now(),
+        kickoff=timezone.now() + timedelta(days=1),
         opening={"home": Decimal("2.10"), "draw": Decimal("3.40"), "away": Decimal("3.50")},
     )
     detail = api_client.get(f"/api/matches/{match.pk}/").json()
@@ -202,7 +204,7 @@ def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The recompute_odds tasks sent to the broker (not run), with their options."""
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.recompute_odds, "apply_async", lambda **options: sent.append(options))
+    monkeypatch.setattr(current_app.tasks[jobs.RECOMPUTE_ODDS], "apply_async", lambda **options: sent.append(options))
     return sent
 
 
@@ -216,6 +218,19 @@ def test_at_most_one_recompute_pending_and_one_more_after_it_starts(match, enque
     assert len(enqueued) == 2
     other = MatchFactory()
     assert services.odds_recompute_request(match_id=other.pk)  # the flag is per match
+
+
+def test_every_recompute_start_is_counted_per_match(match, user, django_capture_on_commit_callbacks) -> None:
+    assert services.odds_recompute_runs(match_id=match.pk) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bet_place(
+            user=user, match_id=match.pk, selection="home", stake=Decimal("10.00"), accept_odds_change="any"
+        )
+    assert services.odds_recompute_runs(match_id=match.pk) == 1  # the eager worker ran it
+    assert match_odds_recompute(match_id=match.pk) is None  # a run with nothing new is not a start
+    services.odds_recompute_started(match_id=match.pk)
+    assert services.odds_recompute_runs(match_id=match.pk) == 2
+    assert services.odds_recompute_runs(match_id=MatchFactory().pk) == 0
 
 
 def test_recomputes_start_at_least_the_interval_apart(match, enqueued, settings) -> None:
@@ -236,19 +251,18 @@ def test_recomputes_start_at_least_the_interval_apart(match, enqueued, settings)
 
 
 @contextmanager
-def broker_unreachable() -> Iterator[None]:
-    """Point Celery at a port nobody listens on, with eager mode off: `apply_async` really
-    tries the broker and fails, as it does when Redis is down. (Celery reads its settings
-    from Django's, CELERY_ namespace, so they are overridden there.)"""
-    from workers.celery import app
-
+def broker_unreachable(socket_dir: Path) -> Iterator[None]:
+    """Point Celery at a Unix socket nobody listens on, with eager mode off: `apply_async`
+    really tries the broker and fails, as it does when Redis is down. (Celery reads its
+    settings from Django's, CELERY_ namespace, so they are overridden there.)"""
+    app = current_app
     # Connection and producer pools are made once per app: drop them on the way in and out,
     # so neither broker's connections are used for the other.
     app._pool = app.amqp._producer_pool = None
     try:
         with override_settings(
             CELERY_TASK_ALWAYS_EAGER=False,
-            CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+            CELERY_BROKER_URL=f"redis+socket://{socket_dir / 'no-broker.sock'}",
             CELERY_BROKER_CONNECTION_TIMEOUT=0.5,
         ):
             yield
@@ -259,12 +273,14 @@ def broker_unreachable() -> Iterator[None]:
 
 
 def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
-    match, user, django_capture_on_commit_callbacks
+    match, user, django_capture_on_commit_callbacks, run_task, tmp_path
 ) -> None:
-    with broker_unreachable():
+    with broker_unreachable(tmp_path):
         for _ in range(3):
             with django_capture_on_commit_callbacks(execute=True):
-                bet = services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"))
+                bet = services.bet_place(
+                    user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"), accept_odds_change="any"
+                )
             assert bet.pk is not None  # the bet stands though its recompute could not be enqueued
     match.refresh_from_db()
     assert match.bet_sequence == 3 and match.bets_counted == 0  # committed, not yet counted
@@ -272,16 +288,37 @@ def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
     assert cache.get(services._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
 
     # The broker is back; beat runs the reconciliation (eager here: the recompute runs inline).
-    assert tasks.reconcile_odds() == [match.pk]
+    assert run_task(jobs.RECONCILE_ODDS) == [match.pk]
     match.refresh_from_db()
     assert match.bets_counted == 3
     assert match.odds_away < Decimal("3.50")
-    assert tasks.reconcile_odds() == []
+    assert run_task(jobs.RECONCILE_ODDS) == []
 
 
-def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match) -> None:
+def test_reconcile_forces_a_recompute_whose_request_was_lost_under_its_pending_flag(
+    match, user, enqueued, run_task, django_capture_on_commit_callbacks, settings
+) -> None:
+    # A worker killed while holding the task: the bet stays uncounted and the flag stays up.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bet_place(
+            user=user, match_id=match.pk, selection="home", stake=Decimal("5.00"), accept_odds_change="any"
+        )
+    assert len(enqueued) == 1 and cache.get(services._pending_key(match.pk)) is not None
+
+    settings.ODDS_RECOMPUTE_OVERDUE_SECONDS = 60
+    assert services.match_ids_recompute_overdue() == []
+    run_task(jobs.RECONCILE_ODDS)
+    assert len(enqueued) == 1  # not overdue yet: the pending request may still run
+
+    Bet.objects.filter(match=match).update(created_at=timezone.now() - timedelta(seconds=61))
+    assert services.match_ids_recompute_overdue() == [match.pk]
+    run_task(jobs.RECONCILE_ODDS)
+    assert len(enqueued) == 2  # overdue: enqueued again despite the flag
+
+
+def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match, run_task) -> None:
     assert match.markets == {}
-    assert tasks.reconcile_odds() == [match.pk]
+    assert run_task(jobs.RECONCILE_ODDS) == [match.pk]
     match.refresh_from_db()
     assert set(match.markets) == {"over_under_2_5", "both_teams_to_score"}
     assert match.current_prices == match.opening_prices  # no bets: the trader's prices stand
@@ -291,8 +328,6 @@ def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match) -> None
 
 
 def test_a_band_too_narrow_for_the_ladder_is_refused_at_start_up(settings) -> None:
-    from betting.checks import odds_engine_settings_check
-
     assert odds_engine_settings_check() == []
     settings.ODDS_MARGIN_MAX = Decimal("0.06")
     errors = odds_engine_settings_check()
@@ -308,3 +343,20 @@ def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> 
     assert page.status_code == 200
     content = page.content.decode()
     assert "Stake home" in content and 'name="book-0-stake_home"' not in content  # shown, not editable
+
+
+# --- Benchmark baseline ------------------------------------------------------------------
+
+
+def test_inline_baseline_recomputes_and_publishes_in_the_bet_transaction(
+    match, user, enqueued, published, django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.ODDS_RECOMPUTE_INLINE = True
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bet_place(
+            user=user, match_id=match.pk, selection="home", stake=Decimal("300.00"), accept_odds_change="any"
+        )
+    match.refresh_from_db()
+    assert match.bets_counted == match.bet_sequence == 1  # counted before the request returns
+    assert enqueued == []  # no worker involved
+    assert [frame["bets"] for _, frame, _ in published if frame["type"] == "odds"] == [1]

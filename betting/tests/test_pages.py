@@ -1,8 +1,12 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from betting.tests.factories import MatchFactory
+from betting.services import bet_place, match_create
+from betting.tests.factories import MatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -11,11 +15,23 @@ def test_home_lists_open_matches_with_prices(client) -> None:
     match = MatchFactory(home_team="Lyon", away_team="Marseille")
     page = client.get("/").content.decode()
     assert "Lyon" in page and f'data-match-id="{match.pk}"' in page and "2.10" in page
+    assert 'id="match-card-template"' in page  # the empty card new matches are built from
+    assert 'id="bet-slip"' in page
+
+
+def test_only_open_matches_have_clickable_prices(client) -> None:
+    from betting.models import MatchStatus
+
+    MatchFactory(status=MatchStatus.OPEN)
+    MatchFactory(status=MatchStatus.SUSPENDED)
+    page = client.get("/").content.decode()
+    buttons = page.split('class="price-button"')[1:]
+    # The template's empty card is disabled too (it has no status until it is filled).
+    assert sum(" disabled>" in b.split(">", 1)[0] + ">" for b in buttons) == 6
+    assert 'data-status="suspended">Suspended<' in page
 
 
 def test_match_page_shows_prices_history_and_sets_csrf_cookie(client) -> None:
-    from betting.services import match_create
-
     match = match_create(
         home_team="Lens",
         away_team="Brest",
@@ -26,8 +42,72 @@ def test_match_page_shows_prices_history_and_sets_csrf_cookie(client) -> None:
     assert reply.status_code == 200
     assert "csrftoken" in reply.cookies
     body = reply.content.decode()
-    assert "Lens v Brest" in body
-    assert "Odds history" in body
+    assert "Lens</span> v <span" in body
+    assert 'id="chart-data"' in body and '"version": 1' in body  # the chart's first point
+    assert 'data-market="over_under_2_5.over"' in body and "Both teams score" in body
+
+
+def test_match_page_shows_the_latest_published_posts(client) -> None:
+    from betting.tests.factories import UserFactory
+    from blog.models import Post, PostStatus
+
+    author = UserFactory.create()
+    Post.objects.create(title="Team news", status=PostStatus.PUBLISHED, author_id=author.pk)
+    Post.objects.create(title="Secret draft", status=PostStatus.DRAFT, author_id=author.pk)
+    body = client.get(f"/matches/{MatchFactory().pk}/").content.decode()
+    assert "Team news" in body and "Secret draft" not in body
+
+
+def test_signup_page_creates_a_bettor_signs_them_in_and_explains_errors(client) -> None:
+    reply = client.post("/accounts/signup/", {"email": "not-an-email", "password": "x"})
+    assert reply.status_code == 200
+    assert "Enter a valid email address." in reply.content.decode()
+    reply = client.post(
+        "/accounts/signup/", {"email": "Fan@Example.com", "password": "a-long-enough-passphrase", "next": "/me/wallet/"}
+    )
+    assert reply.status_code == 302 and reply["Location"] == "/me/wallet/"
+    page = client.get("/me/wallet/").content.decode()
+    assert "1000.00" in page and 'id="nav-balance"' in page
+    client.logout()
+    again = client.post("/accounts/signup/", {"email": "fan@example.com", "password": "a-long-enough-passphrase"})
+    assert "Already registered." in again.content.decode()
+    weak = client.post("/accounts/signup/", {"email": "other@example.com", "password": "123"})
+    assert 'id="signup-password-error"' in weak.content.decode()
+
+
+def test_signup_page_is_limited_per_address_like_the_api(client, throttle_rate, django_user_model) -> None:
+    throttle_rate("auth", "2/minute")
+    for n in range(2):
+        client.post("/accounts/signup/", {"email": f"fan{n}@example.com", "password": "a-long-enough-passphrase"})
+        client.logout()
+    users = django_user_model.objects.count()
+    refused = client.post("/accounts/signup/", {"email": "fan9@example.com", "password": "a-long-enough-passphrase"})
+    assert refused.status_code == 429
+    assert "Too many sign-ups" in refused.content.decode()
+    assert django_user_model.objects.count() == users  # no account, no credit
+
+
+def test_signup_never_redirects_off_site(client) -> None:
+    reply = client.post(
+        "/accounts/signup/",
+        {"email": "fan2@example.com", "password": "a-long-enough-passphrase", "next": "https://evil.example/"},
+    )
+    assert reply["Location"] == "/"
+
+
+def test_wallet_ledger_is_paged(client) -> None:
+    from betting.tests.factories import UserFactory
+    from betting.wallets import wallet_adjust, wallet_open
+
+    user = UserFactory()
+    wallet_open(user=user)
+    for _ in range(25):
+        wallet_adjust(user_id=user.pk, amount=Decimal("1.00"), memo="top-up", staff=None)
+    client.force_login(user)
+    first = client.get("/me/wallet/").content.decode()
+    assert "Page 1 of 2" in first and first.count("<tr><td data-label") == 20
+    second = client.get("/me/wallet/?page=2").content.decode()
+    assert "Page 2 of 2" in second and second.count("<tr><td data-label") == 6
 
 
 def test_unknown_match_page_is_404(client) -> None:
@@ -35,14 +115,11 @@ def test_unknown_match_page_is_404(client) -> None:
 
 
 def test_my_pages_need_sign_in_and_show_only_own_data(client) -> None:
-    from betting.services import bet_place
-    from betting.tests.factories import UserFactory
-
     assert client.get("/me/bets/").status_code == 302
     match = MatchFactory()
     owner, other = UserFactory(), UserFactory()
-    bet = bet_place(user=owner, match_id=match.pk, selection="draw", stake=Decimal("12.00"))
-    bet_place(user=other, match_id=match.pk, selection="away", stake=Decimal("7.00"))
+    bet = bet_place(user=owner, match_id=match.pk, selection="draw", stake=Decimal("12.00"), accept_odds_change="any")
+    bet_place(user=other, match_id=match.pk, selection="away", stake=Decimal("7.00"), accept_odds_change="any")
     client.force_login(owner)
     bets_page = client.get("/me/bets/").content.decode()
     assert f'data-bet-id="{bet.pk}"' in bets_page and "7.00" not in bets_page
@@ -51,12 +128,6 @@ def test_my_pages_need_sign_in_and_show_only_own_data(client) -> None:
 
 
 def test_password_reset_link_from_the_email_sets_a_new_password(client) -> None:
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from betting.tests.factories import UserFactory
-
     user = UserFactory()
     url = f"/accounts/reset/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
     assert client.get(url).status_code == 200

@@ -1,5 +1,6 @@
 """Match lifecycle (staff API, admin, beat) and settlement: win, loss, void, exactly once."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,13 +10,13 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betting import jobs
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
 from betting.selectors import ledger_audit
 from betting.services import bet_place
 from betting.settlement import match_bets_settle, match_transition, matches_close_at_kickoff
 from betting.tests.factories import MatchFactory, UserFactory
 from realtime import streams
-from workers.tasks import close_matches_at_kickoff, settle_match
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def bets(match):
     """Three bettors with 1000.00 each, one bet on each selection at 2.10 / 3.40 / 3.50."""
     placed = {}
     for selection, stake in (("home", "100.00"), ("draw", "50.00"), ("away", "20.00")):
-        placed[selection] = bet_place(user=UserFactory(), match_id=match.pk, selection=selection, stake=Decimal(stake))
+        placed[selection] = bet_place(
+            user=UserFactory(), match_id=match.pk, selection=selection, stake=Decimal(stake), accept_odds_change="any"
+        )
     return placed
 
 
@@ -65,10 +68,10 @@ def test_void_refunds_every_stake(match, bets, django_capture_on_commit_callback
     assert ledger_audit() == []
 
 
-def test_settling_twice_pays_once(match, bets, django_capture_on_commit_callbacks) -> None:
+def test_settling_twice_pays_once(match, bets, django_capture_on_commit_callbacks, run_task) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         settle(match, "draw")
-    assert settle_match(match.pk) == 0
+    assert run_task(jobs.SETTLE_MATCH, match_id=match.pk) == 0
     assert match_bets_settle(match_id=match.pk) == 0
     assert LedgerEntry.objects.filter(kind=LedgerKind.PAYOUT).count() == 1
     assert balance_of(bets["draw"].user) == Decimal("1120.00")
@@ -115,7 +118,7 @@ def test_settlement_runs_in_bounded_batches(match, settings, django_capture_on_c
     settings.SETTLEMENT_BATCH_SIZE = 2
     user = UserFactory()
     for _ in range(5):
-        bet_place(user=user, match_id=match.pk, selection="home", stake=Decimal("1.00"))
+        bet_place(user=user, match_id=match.pk, selection="home", stake=Decimal("1.00"), accept_odds_change="any")
     with django_capture_on_commit_callbacks(execute=True):
         settle(match, "home")
     assert not Bet.objects.filter(status=BetStatus.OPEN).exists()
@@ -240,12 +243,12 @@ def test_bad_match_creation_is_400(staff_client, overrides, field) -> None:
     assert not Match.objects.exists()
 
 
-def test_beat_closes_betting_at_kickoff(published, django_capture_on_commit_callbacks) -> None:
+def test_beat_closes_betting_at_kickoff(published, django_capture_on_commit_callbacks, run_task) -> None:
     started = MatchFactory(kickoff=timezone.now() - timedelta(minutes=1))
     suspended = MatchFactory(kickoff=timezone.now() - timedelta(minutes=1), status=MatchStatus.SUSPENDED)
     later = MatchFactory(kickoff=timezone.now() + timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert sorted(close_matches_at_kickoff()) == sorted([started.pk, suspended.pk])
+        assert sorted(run_task(jobs.CLOSE_MATCHES_AT_KICKOFF)) == sorted([started.pk, suspended.pk])
     assert matches_close_at_kickoff() == []
     statuses = {m.pk: m.status for m in Match.objects.all()}
     assert statuses == {started.pk: "closed", suspended.pk: "closed", later.pk: "open"}
@@ -255,12 +258,12 @@ def test_beat_closes_betting_at_kickoff(published, django_capture_on_commit_call
     }
 
 
-def test_beat_finishes_a_settlement_the_broker_lost(match, bets, monkeypatch) -> None:
+def test_beat_finishes_a_settlement_the_broker_lost(match, bets, monkeypatch, run_task) -> None:
     monkeypatch.setattr("betting.settlement.settlement_request", lambda match_id: None)  # enqueue lost
     settle(match, "home")
     monkeypatch.undo()
     assert Bet.objects.filter(status=BetStatus.OPEN).count() == 3
-    close_matches_at_kickoff()
+    run_task(jobs.CLOSE_MATCHES_AT_KICKOFF)
     assert not Bet.objects.filter(status=BetStatus.OPEN).exists()
 
 
@@ -293,3 +296,21 @@ def test_admin_creates_a_match_with_opening_odds(admin_client) -> None:
     match = Match.objects.get(home_team="Reims")
     assert match.status == MatchStatus.SCHEDULED and match.current_prices == match.opening_prices
     assert match.odds_versions.get().version == 1
+
+
+def test_creating_a_match_announces_it_on_commit(staff_client, published, django_capture_on_commit_callbacks) -> None:
+    """Open boards add a new match from this frame, without a reload."""
+    body = {
+        "home_team": "Lille",
+        "away_team": "Lens",
+        "kickoff": "2031-12-01T20:00:00Z",
+        "opening_odds": {"home": "2.10", "draw": "3.40", "away": "3.50"},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = staff_client.post("/api/matches/", body, format="json")
+    assert reply.status_code == 201, reply.content
+    frames = [(stream, frame) for stream, frame, _ in published if frame["type"] == "match"]
+    assert frames == [
+        (streams.ODDS, {"type": "match", "match": reply.json()["id"], "status": MatchStatus.SCHEDULED, "version": 1})
+    ]
+    json.dumps(frames)

@@ -28,7 +28,9 @@ class SettlementLedgerProperties(TestCase):
         bettors = [UserFactory(wallet=CREDIT) for _ in range(4)]
         match = MatchFactory()
         for bettor, selection, stake in bets:
-            bet_place(user=bettors[bettor], match_id=match.pk, selection=selection, stake=stake)
+            bet_place(
+                user=bettors[bettor], match_id=match.pk, selection=selection, stake=stake, accept_odds_change="any"
+            )
 
         if result == "void":
             match_transition(match_id=match.pk, status=MatchStatus.VOID)

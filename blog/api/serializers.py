@@ -1,13 +1,12 @@
 """Input and output shapes of the blog API."""
 
-from typing import Any
-
 from rest_framework import serializers
 
 from blog.models import Post, PostStatus
+from config.api_input import JSONInputSerializer
 
 
-class PostInputSerializer(serializers.Serializer[Any]):
+class PostInputSerializer(JSONInputSerializer):
     """What a writer sends. A new post is a draft unless it says otherwise; an update (PUT or
     PATCH) leaves the fields it does not send as they are, and PATCH may omit the title."""
 

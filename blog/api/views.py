@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, pagination, permissions, status, throttling, viewsets
+from rest_framework import filters, permissions, status, throttling, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +14,11 @@ from blog import selectors, services
 from blog.api.serializers import PostInputSerializer, PostOutputSerializer
 from blog.models import Post, PostStatus
 from blog.permissions import IsAuthorOrStaffOrReadOnly
+from config.api_schema import BAD_REQUEST, NOT_FOUND, PAGE_NOT_FOUND, THROTTLED, UNAUTHENTICATED, error
+from config.pagination import PageNumberPagination
 
 
-class PostPagination(pagination.PageNumberPagination):
+class PostPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -40,11 +42,11 @@ STATUS_PARAMETER = OpenApiParameter(
     description="Only posts in this status. Drafts are only ever the caller's own (staff: everyone's).",
 )
 WRITE_ERRORS = {
-    400: OpenApiTypes.OBJECT,
-    401: OpenApiTypes.OBJECT,
-    403: OpenApiTypes.OBJECT,
-    404: OpenApiTypes.OBJECT,
-    429: OpenApiTypes.OBJECT,
+    400: BAD_REQUEST,
+    401: UNAUTHENTICATED,
+    403: error("Not the post's author (nor staff), or a session write without its CSRF header."),
+    404: NOT_FOUND,
+    429: THROTTLED,
 }
 
 
@@ -64,8 +66,11 @@ def write_schema(summary: str, event: str, success: int, audience: str = "Author
         summary="List the posts the caller can see",
         description="Published posts for everyone, plus the caller's own drafts. Newest first.",
         parameters=[STATUS_PARAMETER],
+        responses={200: PostOutputSerializer(many=True), 400: BAD_REQUEST, 404: PAGE_NOT_FOUND},
     ),
-    retrieve=extend_schema(summary="One post (a draft only for its author)"),
+    retrieve=extend_schema(
+        summary="One post (a draft only for its author)", responses={200: PostOutputSerializer, 404: NOT_FOUND}
+    ),
     create=write_schema("Write a post", "post_created", 201, audience="Any signed-in user."),
     update=write_schema("Replace a post's fields", "post_updated", 200),
     partial_update=write_schema("Change some of a post's fields", "post_updated", 200),
@@ -91,7 +96,7 @@ class PostViewSet(viewsets.ModelViewSet[Post]):
         if self.action != "list":
             return None
         wanted = self.request.query_params.get("status")
-        if wanted is None or wanted == "":
+        if wanted is None:
             return None
         if wanted not in PostStatus.values:
             choices = ", ".join(PostStatus.values)

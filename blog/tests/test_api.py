@@ -1,6 +1,7 @@
 """The posts API: who may read and write what, input errors, pagination, search and filters."""
 
 import pytest
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from blog.models import Post, PostStatus
@@ -184,8 +185,6 @@ def test_someone_elses_post_is_a_403_that_says_why(other_user, author):
 
 
 def test_a_session_write_needs_the_csrf_token(author):
-    from rest_framework.test import APIClient
-
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(author)
     reply = client.post(LIST_URL, {"title": "No CSRF"}, format="json")

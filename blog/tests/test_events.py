@@ -10,27 +10,31 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.test import Client
 
 from blog import services
 from blog.models import Post, PostStatus
 from blog.tests.conftest import client_for
 from blog.tests.factories import PostFactory
 from realtime import streams
+from realtime.layer import decode_fast
+from realtime.publisher import get_layer
 
-# Real commits: `on_commit` callbacks run only when the outermost transaction commits.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real commits (`on_commit` callbacks run only when the outermost transaction commits), and
+# a real Redis channel.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 FRAME_KEYS = {"type", "event", "id", "title", "status", "author", "ts"}
 EVENT_TYPES = {"post_created", "post_updated", "post_deleted"}
 
 
 class BlogChannel:
-    """A subscriber to the blog stream, as a web process's hub is."""
+    """A subscriber to the channel layer's fast-path channel, as a web process's hub is."""
 
     def __init__(self) -> None:
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub()
-        self.pubsub.subscribe(streams.channel_name(streams.BLOG))
+        self.pubsub.subscribe(get_layer().names.fast)
         # Wait for Redis to confirm the subscription, or a fast publish could be missed.
         deadline = time.monotonic() + 5
         while True:
@@ -40,14 +44,18 @@ class BlogChannel:
             assert time.monotonic() < deadline, "could not subscribe to the blog channel"
 
     def receive(self, expected: int, timeout: float = 3.0) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(routing header, decoded frame) of each envelope, checking the raw frame is JSON."""
+        """(routing, decoded frame) of each blog envelope, checking the raw frame is JSON; routing
+        names the `user` when the event reaches only that author's drafts group."""
         received: list[tuple[dict[str, Any], dict[str, Any]]] = []
         deadline = time.monotonic() + timeout
         while len(received) < expected and time.monotonic() < deadline:
             message = self.pubsub.get_message(timeout=0.1)
             if message is not None and message["type"] == "message":
-                header, frame_text = streams.decode_envelope(message["data"].decode())
-                received.append((header, json.loads(frame_text)))
+                groups, _, _, frame_text, _ = decode_fast(message["data"])
+                if groups == [streams.BLOG_FEED]:
+                    received.append(({}, json.loads(frame_text)))
+                elif groups[0].startswith("blog_drafts_"):
+                    received.append(({"user": int(groups[0].rsplit("_", 1)[1])}, json.loads(frame_text)))
         return received
 
     def assert_silent(self, wait: float = 0.4) -> None:
@@ -187,8 +195,6 @@ def test_post_update_refuses_fields_it_does_not_own(author):
 
 
 def test_admin_writes_are_announced_like_api_writes(channel, author, staff_user):
-    from django.test import Client
-
     staff_user.is_superuser = True
     staff_user.save()
     admin = Client()

@@ -13,6 +13,10 @@ django_stubs_ext.monkeypatch()
 # --- Core ---------------------------------------------------------------------
 DEFAULT_SECRET_KEY = "insecure-local-only-secret-key-change-me"
 SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
+# Access tokens are signed with their own key: a leaked SECRET_KEY (sessions, reset links)
+# does not let anyone mint API tokens, nor the other way round.
+DEFAULT_JWT_SIGNING_KEY = "insecure-local-only-jwt-signing-key-change-me"
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=DEFAULT_JWT_SIGNING_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -20,6 +24,15 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
+# Channels' layer is the project's hub (realtime/layer.py); its Redis and prefix are
+# REDIS_URL and REALTIME_PREFIX, read when it is first used. ROUTES: the modules that
+# declare fast-path groups.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "realtime.layer.HubChannelLayer",
+        "CONFIG": {"routes": ["realtime.streams"], "capacity": 100, "group_expiry": 86400},
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Applications -------------------------------------------------------------
@@ -34,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "channels",
     "accounts",
@@ -46,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestIdMiddleware",  # first: everything after it logs with the request's id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +69,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A Redis or database outage becomes a 503 with Retry-After, never a 500.
+    "config.middleware.DependencyUnavailableMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -95,6 +114,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "oddstream",
+        # A Redis that does not answer costs a request at most this long, then a 503 or the
+        # use's fail-open path (docs/security.md), instead of a worker stuck on a socket.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
@@ -103,6 +125,9 @@ CACHES = {
 # database number, so two deployments (or two test runs) sharing one Redis need
 # different prefixes.
 REALTIME_PREFIX = env("REALTIME_PREFIX", default="oddstream")
+# "redis": PUBLISH to the web processes; "memory": keep events in the process (the fast
+# unit run, which has no Redis).
+REALTIME_PUBLISHER = "redis"
 REALTIME_HEARTBEAT_SECONDS = env.float("REALTIME_HEARTBEAT_SECONDS", default=15.0)
 # A socket whose unsent bytes (Twisted's write buffer) pass HIGH gets only the newest frame
 # per match until they fall under LOW; one that stays above HIGH for SLOW_CLOSE seconds, or
@@ -119,10 +144,18 @@ REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND
 REALTIME_CLIENT_FRAMES_BURST = env.int("REALTIME_CLIENT_FRAMES_BURST", default=30)
 REALTIME_BAD_FRAMES_BURST = env.int("REALTIME_BAD_FRAMES_BURST", default=20)
 REALTIME_MAX_SUBSCRIPTIONS = env.int("REALTIME_MAX_SUBSCRIPTIONS", default=200)
+# Sockets one signed-in user, and one client IP, may hold open on each web process (0: no
+# cap); one more is refused with 4429. Per process: see realtime/caps.py.
+REALTIME_MAX_SOCKETS_PER_USER = env.int("REALTIME_MAX_SOCKETS_PER_USER", default=20)
+REALTIME_MAX_SOCKETS_PER_IP = env.int("REALTIME_MAX_SOCKETS_PER_IP", default=200)
 # Presence: each web process refreshes its socket counts in Redis this often; a process that
 # stops refreshing (killed) drops out of the totals after the TTL.
 REALTIME_PRESENCE_REFRESH_SECONDS = env.float("REALTIME_PRESENCE_REFRESH_SECONDS", default=5.0)
 REALTIME_PRESENCE_TTL_SECONDS = env.float("REALTIME_PRESENCE_TTL_SECONDS", default=15.0)
+# Incoming WebSocket frame/message cap for `manage.py runserver` (the daphne command takes
+# the same from --websocket-max-*-size: see realtime.transport.DAPHNE_SIZE_ARGS).
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 64 * 1024
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 64 * 1024
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -136,6 +169,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SEND_SENT_EVENT = True  # Flower shows queued tasks, not only running ones
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TIMEZONE = "UTC"
+# The worker logs through LOGGING below (JSON when asked, with the request id), not its own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Outages -------------------------------------------------------------------
+# A request that finds Redis or the database down is a 503 with this Retry-After.
+DEPENDENCY_RETRY_AFTER_SECONDS = env.int("DEPENDENCY_RETRY_AFTER_SECONDS", default=5)
 
 # --- Odds pipeline ------------------------------------------------------------
 ODDS_MARGIN = Decimal(env("ODDS_MARGIN", default="0.05"))
@@ -150,8 +189,19 @@ ODDS_MAX_MOVE_TICKS = env.int("ODDS_MAX_MOVE_TICKS", default=0)  # 0: a price ma
 # (and publishes) of a burst to duration / interval + 2.
 ODDS_RECOMPUTE_MIN_INTERVAL = env.float("ODDS_RECOMPUTE_MIN_INTERVAL", default=0.05)
 ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
+# A bet still uncounted after this long means its recompute request was lost (a worker killed
+# while holding it): reconciliation enqueues one even though the pending flag is still up.
+ODDS_RECOMPUTE_OVERDUE_SECONDS = env.float("ODDS_RECOMPUTE_OVERDUE_SECONDS", default=10.0)
+# Benchmark baselines only (bench/bench_system.py), never in production: recompute and
+# publish inside the bet's request instead of in a worker, and/or add this many milliseconds
+# to every recompute (under the match lock) to stand for a costlier pricing model.
+ODDS_RECOMPUTE_INLINE = env.bool("ODDS_RECOMPUTE_INLINE", default=False)
+ODDS_RECOMPUTE_EXTRA_DELAY_MS = env.float("ODDS_RECOMPUTE_EXTRA_DELAY_MS", default=0.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
+
+# `load_demo_data` (published passwords): the production settings turn it off.
+DEMO_DATA_ALLOWED = True
 
 # --- Wallets and settlement ---------------------------------------------------
 # Credited to every new wallet as its first ledger entry.
@@ -164,27 +214,37 @@ MATCH_KICKOFF_CHECK_SECONDS = env.float("MATCH_KICKOFF_CHECK_SECONDS", default=3
 SETTLEMENT_BATCH_SIZE = env.int("SETTLEMENT_BATCH_SIZE", default=500)
 
 # --- Django REST framework ----------------------------------------------------
+# The client's address: the REMOTE_ADDR, or behind NUM_PROXIES proxies that each append to
+# X-Forwarded-For, the entry the outermost proxy appended (what the client sent before it is
+# ignored, so a forged header buys no fresh throttle bucket). Set it to the number of
+# proxies in front of Django: 0 when clients connect directly.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 REST_FRAMEWORK = {
-    # JWT for API clients, the session for the pages; Basic last, for quick curl and scripts.
+    # JWT for API clients, the session for the pages. (HTTP Basic, which checks a password on
+    # every request, is added by the local settings only while DEBUG is on.)
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so an anonymous write is a 401 with `WWW-Authenticate: Bearer`, not a 403.
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only: every client (the pages, the docs, scripts) sends JSON, and form or
+    # multipart bodies cannot carry the nested `opening_odds`; anything else is a 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Behind nginx, the client's IP is in X-Forwarded-For: without this every anonymous
-    # client would share the proxy's address, and so one sign-in throttle.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    "NUM_PROXIES": NUM_PROXIES,
     # Counted in the Redis cache, so every web process shares one count.
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="20/minute"),  # login, sign-up, password reset (per IP)
+        # Password-reset requests and confirmations per account (e-mail or uid), from any IP.
+        "auth_account": env("THROTTLE_AUTH_ACCOUNT", default="5/hour"),
         "bets": env("THROTTLE_BETS", default="120/minute"),  # bet placement (per user)
     },
 }
@@ -195,6 +255,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -203,7 +264,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SelectionEnum": "betting.models.Selection"},
+    # Several fields are called `status`: one named enum per set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "SelectionEnum": "betting.models.Selection",
+        "MatchStatusEnum": "betting.models.MatchStatus",
+        "BetStatusEnum": "betting.models.BetStatus",
+        "MatchCreateStatusEnum": "betting.api.serializers.MATCH_CREATE_STATUSES",
+        "PostStatusEnum": "blog.models.PostStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.document_unsupported_media_type",
+    ],
 }
 
 # --- Internationalisation and time --------------------------------------------
@@ -225,6 +297,24 @@ STORAGES = {
 }
 
 # --- Authentication -----------------------------------------------------------
+# Django's database sessions, telling WebSockets when a session is flushed or deleted.
+SESSION_ENGINE = "accounts.sessions"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is hashed.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes counts failed sign-ins (API token, session login, admin login) in the database,
+# separately per account and per client IP: either one reaching the limit locks for the
+# cool-off, without checking the password.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"  # the same address as the throttles
+AXES_LOCKOUT_CALLABLE = "config.client_ip.lockout_response"
+# The API's e-mail field and the login form's username field both reach authenticate() as `username`.
+AXES_USERNAME_FORM_FIELD = "username"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -240,17 +330,55 @@ PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://127.0.0.1:8000/ac
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Oddstream <no-reply@oddstream.local>")
 
 # --- Logging ------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (for a log shipper); plain otherwise. Every record
+# carries `request_id` (ops.request_id): the HTTP request's, in the task it enqueued too.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "ops.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "accounts": {"level": LOG_LEVEL},
         "betting": {"level": LOG_LEVEL},
         "realtime": {"level": LOG_LEVEL},
         "workers": {"level": LOG_LEVEL},
+        "ops": {"level": LOG_LEVEL},
+        "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Operations ---------------------------------------------------------------
+# Prometheus sends `Authorization: Bearer <METRICS_TOKEN>` to /metrics; staff sessions also
+# see it. Empty: only staff sessions do.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Where the ops page links to Flower.
+FLOWER_URL = env("FLOWER_URL", default="http://127.0.0.1:5555/")
+
+# --- Error reporting ----------------------------------------------------------
+# Sentry (Django and Celery) switches on when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

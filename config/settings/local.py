@@ -4,6 +4,15 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+if DEBUG:
+    # Quick curl and scripts while developing; never in a deployment (a password per request).
+    REST_FRAMEWORK = {
+        **REST_FRAMEWORK,  # noqa: F405
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            *REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],  # noqa: F405
+            "rest_framework.authentication.BasicAuthentication",
+        ],
+    }
 # Serve static files from the apps' folders without `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

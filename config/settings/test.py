@@ -2,10 +2,16 @@
 
 from urllib.parse import urlparse
 
+from config.settings import base
 from config.settings.local import *  # noqa: F403
 from config.settings.local import env
 
 DEBUG = False
+# As deployed: no HTTP Basic (the local settings add it for DEBUG).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_AUTHENTICATION_CLASSES": base.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
+}
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

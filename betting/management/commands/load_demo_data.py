@@ -3,8 +3,9 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,8 @@ class Command(BaseCommand):
     help = "Create the demo matches and users if they do not exist (safe to run repeatedly)."
 
     def handle(self, *args: object, **options: object) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError("Demo data has published passwords: it is never loaded under the production settings.")
         User = get_user_model()
         for (email, password), staff in ((DEMO_USER, False), (STAFF_USER, True)):
             user, created = User.objects.get_or_create(

@@ -1,0 +1,76 @@
+"""A dependency that is down is a 503 the client can retry, never a 500.
+
+Redis (cache, throttles, broker) and the database each raise their own errors when they are
+unreachable. A request that hits one gets `503 Service Unavailable` with `Retry-After` and
+the API's usual error body, naming the dependency but not the exception. Nothing is
+half-written: every write is one transaction, rolled back by the exception before it gets
+here; what runs after a commit (publishing, enqueueing) fails open by itself.
+"""
+
+import logging
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
+
+
+def failing_dependency(exc: BaseException) -> str | None:
+    """`redis`, `database` or `broker` when `exc` says that dependency is unreachable."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return "redis"
+    if isinstance(exc, BrokerError):
+        return "broker"
+    # A constraint violation is a bug or a race to report, not an outage.
+    if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError):
+        return "database"
+    return None
+
+
+def dependency_unavailable_response(dependency: str) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "code": "service_unavailable",
+            "detail": f"A service this request needs ({dependency}) is unavailable: retry shortly.",
+            "dependency": dependency,
+        },
+        status=503,
+    )
+    response["Retry-After"] = str(settings.DEPENDENCY_RETRY_AFTER_SECONDS)
+    return response
+
+
+class DependencyUnavailableMiddleware:
+    """Turns an outage raised by a view (DRF's included: it re-raises what it does not map)
+    into the 503."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        dependency = failing_dependency(exception)
+        if dependency is None:
+            return None
+        logger.warning("%s %s: %s unavailable (%s)", request.method, request.path, dependency, exception)
+        return dependency_unavailable_response(dependency)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: the same 503 for an outage raised outside a view (a middleware reading
+    the session, say), else Django's plain 500 page. Django calls it while handling the
+    exception, so the exception is the one being handled."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    dependency = failing_dependency(sys.exc_info()[1] or Exception())
+    if dependency is not None:
+        return dependency_unavailable_response(dependency)
+    return default_server_error(request)
