@@ -5,25 +5,36 @@
 `/ws/cotes/` and `/ws/cotes/<id>/` speak the seed's `cotes_update` shape for its existing
 clients. Each client action has one handler; what every socket shares (authentication,
 frame checks, rate limits, conflated delivery, closing with a reason) is in `StreamConsumer`.
+
+They join channel-layer groups the Channels way (`group_add(group, self.channel_name)`),
+after attaching themselves to the layer's hub as sockets: messages of the fast-path groups
+(`realtime.streams`) are then written straight to the socket, encoded once for all of them,
+with no handler call per socket.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from betting import events
 from betting.models import Match
+from betting.selectors import match_list_by_ids, match_list_listed
 from realtime import streams
 from realtime.auth import AUTH_ERROR_KEY
-from realtime.hub import ALL_MATCHES, Hub, get_hub
+from realtime.caps import socket_caps
+from realtime.credentials import CHECKED_AT_KEY, EXPIRES_AT_KEY, ISSUED_AT_KEY, revocations, session_expires_at
+from realtime.hub import Hub
 from realtime.outbox import Outbox
 from realtime.shared_read import SharedRead
 from realtime.transport import SCOPE_KEY, SocketTransport
@@ -35,6 +46,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
 CLOSE_TOO_MANY_BAD_FRAMES = 4429
+CLOSE_TOO_MANY_SOCKETS = 4429
 
 MAX_FRAME_BYTES = 4096
 BAD_FRAMES_REFILL_PER_SECOND = 1.0
@@ -65,7 +77,6 @@ class TokenBucket:
 @database_sync_to_async
 def load_states(match_ids: list[int] | None) -> list[dict[str, Any]]:
     """The current state of the listed matches, or (None) of every match on the front page."""
-    from betting.selectors import match_list_by_ids, match_list_listed
 
     matches = match_list_listed() if match_ids is None else match_list_by_ids(match_ids)
     return [events.match_state(m) for m in sorted(matches, key=lambda m: m.pk)]
@@ -88,13 +99,18 @@ class BadRequest(Exception):
         self.extra = extra
 
 
+# Ids are BigAutoField values: a larger integer is no match, and would overflow the database's
+# integer in the query (an unhandled error, found by the WebSocket fuzzer).
+MAX_MATCH_ID = 2**63 - 1
+
+
 def parse_match_ids(value: Any) -> list[int]:
     limit = settings.REALTIME_MAX_SUBSCRIPTIONS
     if not isinstance(value, list) or not value:
         raise BadRequest("bad_request", "`matches` is a non-empty list of match ids.")
     if len(value) > limit:
         raise BadRequest("too_many_matches", f"At most {limit} matches per request.")
-    if not all(isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in value):
+    if not all(isinstance(item, int) and not isinstance(item, bool) and 0 < item <= MAX_MATCH_ID for item in value):
         raise BadRequest("bad_match_id", "Match ids are positive integers.")
     return sorted(set(value))
 
@@ -104,13 +120,21 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     presence_stream = "odds"
     wants_presence = False
-    wants_private = False
+    wants_heartbeat = True
 
     user_id: int | None = None
     hub: Hub | None = None
     outbox: Outbox | None = None
     transport: SocketTransport | None = None
     closing = False
+    # The credential (realtime.credentials) and the caps (realtime.caps).
+    session_key: str | None = None
+    checked_at = 0.0
+    issued_at = 0.0
+    client_ip: str | None = None
+    counted = False
+    watched = False
+    credential_end: asyncio.Task[None] | None = None
 
     def actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {"ping": self.action_ping}
@@ -129,18 +153,77 @@ class StreamConsumer(AsyncWebsocketConsumer):
             logger.info("WebSocket %s refused: %s", self.scope.get("path"), auth_error)
             await self.refuse(CLOSE_UNAUTHORIZED, "unauthorized", auth_error)
             return
+        refusal = await self.credentials_bind()
+        if refusal is not None:
+            await self.accept()
+            logger.info("WebSocket %s refused: %s", self.scope.get("path"), refusal[2])
+            await self.refuse(*refusal)
+            return
         await self.open()
+
+    async def credentials_bind(self) -> tuple[int, str, str] | None:
+        """Count the socket against the caps, and bind it to its credential: closed when the
+        credential is revoked (on any process) or expires. (close code, error code, reason)
+        when the socket may not open."""
+        client = self.scope.get("client")
+        self.client_ip = str(client[0]) if client else None
+        too_many = socket_caps.admit(self.user_id, self.client_ip)
+        if too_many is not None:
+            return CLOSE_TOO_MANY_SOCKETS, "too_many_sockets", too_many
+        self.counted = True
+        if self.user_id is None:
+            return None
+        self.checked_at = self.scope.get(CHECKED_AT_KEY, time.monotonic())
+        if ISSUED_AT_KEY in self.scope:  # a JWT
+            self.issued_at, expires_at, expired = self.scope[ISSUED_AT_KEY], self.scope[EXPIRES_AT_KEY], "token expired"
+        else:  # the session
+            session = self.scope["session"]
+            self.session_key, self.issued_at = session.session_key, time.time()
+            expires_at, expired = await session_expires_at(session), "session expired"
+        revocations.listen()
+        # Listening before the socket opens: no revocation can fall between the two.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(revocations.connected.wait(), timeout=2.0)
+        revoked = revocations.add(self)
+        if revoked is not None:
+            return CLOSE_UNAUTHORIZED, "credentials_revoked", revoked
+        self.watched = True
+        self.credential_end = asyncio.create_task(self.credentials_expire(expires_at, expired))
+        return None
+
+    async def credentials_expire(self, at: float, reason: str) -> None:
+        await asyncio.sleep(max(0.0, at - time.time()))
+        await self.credentials_ended(reason, code=reason.replace(" ", "_"))
+
+    async def credentials_ended(self, reason: str, code: str = "credentials_revoked") -> None:
+        """The socket's credential expired or was revoked: close it with 4401 and the reason."""
+        if not self.closing:
+            logger.info("Closing a WebSocket of user %s: %s", self.user_id, reason)
+            await self.refuse(CLOSE_UNAUTHORIZED, code, reason)
 
     async def open(self) -> None:
         raise NotImplementedError
 
     async def join_hub(self) -> Hub:
-        self.hub = get_hub()
-        self.hub.add(self)
+        """Become a socket of the layer's hub; then `join` fast-path groups."""
+        self.hub = self.channel_layer.attach(self.channel_name, self)
         return self.hub
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
+        if self.credential_end is not None and self.credential_end is not asyncio.current_task():
+            self.credential_end.cancel()
+        if self.watched:
+            revocations.remove(self)
+        if self.counted:
+            socket_caps.release(self.user_id, self.client_ip)
+            self.counted = False
         if self.hub is not None:
             self.hub.remove(self)
 
@@ -175,11 +258,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.outbox is None:
             transport = self.transport
             if transport is None:
-                await self.base_send({"type": "websocket.send", "text": frame})
+                await self.send_asgi(frame)
                 return
             if transport.backlog() < settings.REALTIME_BACKLOG_HIGH_BYTES:
                 if not transport.write_text(frame):
-                    await self.base_send({"type": "websocket.send", "text": frame})
+                    await self.send_asgi(frame)
                 return
             self.outbox = Outbox(settings.REALTIME_OUTBOX_MAX_FRAMES, time.monotonic())
             if self.hub is not None:
@@ -197,12 +280,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self.hub.events_superseded += outbox.superseded
             for frame in outbox.take():
                 if transport is None or not transport.write_text(frame):
-                    await self.base_send({"type": "websocket.send", "text": frame})
+                    await self.send_asgi(frame)
             return True
         if now - self.outbox.congested_since > settings.REALTIME_SLOW_CLOSE_SECONDS:
             await self.close_slow(f"behind for more than {settings.REALTIME_SLOW_CLOSE_SECONDS:g} s")
             return True
         return False
+
+    async def send_asgi(self, frame: str) -> None:
+        """Send through ASGI. A client gone between the state check and this send makes
+        Daphne's protocol raise; its `websocket.disconnect` is on its way, so stop writing."""
+        try:
+            await self.base_send({"type": "websocket.send", "text": frame})
+        except Disconnected:
+            self.closing = True
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.write(None, 0, streams.encode_frame(frame))
@@ -284,7 +375,6 @@ class OddsConsumer(StreamConsumer):
     """
 
     presence_stream = "odds"
-    wants_private = True
 
     follow_all = False
 
@@ -307,10 +397,12 @@ class OddsConsumer(StreamConsumer):
         hub = await self.join_hub()
         if raw_id is None:
             self.follow_all = True
-            hub.subscribe_odds(self, ALL_MATCHES)
+            await self.join(streams.ODDS_ALL)
         else:
             self.matches.add(int(raw_id))
-            hub.subscribe_odds(self, int(raw_id))
+            await self.join(streams.odds_group(int(raw_id)))
+        if self.user_id is not None:
+            await self.join(streams.user_group(self.user_id))  # the user's private events
         # Subscribed before the snapshot is read, so no change falls between the two; the
         # client drops an update whose version is not above what it holds.
         await hub.wait_connected(timeout=2.0)
@@ -338,17 +430,15 @@ class OddsConsumer(StreamConsumer):
             raise BadRequest("unknown_match", f"No such matches: {unknown}.", matches=unknown)
         if len(self.matches | known) > settings.REALTIME_MAX_SUBSCRIPTIONS:
             raise BadRequest("too_many_matches", f"At most {settings.REALTIME_MAX_SUBSCRIPTIONS} subscriptions.")
-        assert self.hub is not None
         for match_id in known - self.matches:
-            self.hub.subscribe_odds(self, match_id)
+            await self.join(streams.odds_group(match_id))
         self.matches |= known
         await self.send_snapshot(sorted(known))
 
     async def action_unsubscribe(self, message: dict[str, Any]) -> None:
         unwanted = set(parse_match_ids(message.get("matches")))
-        assert self.hub is not None
         for match_id in unwanted & self.matches:
-            self.hub.unsubscribe_odds(self, match_id)
+            await self.leave(streams.odds_group(match_id))
         self.matches -= unwanted
         await self.send_frame({"type": "unsubscribed", "matches": sorted(unwanted), "following": sorted(self.matches)})
 
@@ -379,33 +469,23 @@ class BlogConsumer(StreamConsumer):
 
     async def open(self) -> None:
         await self.accept()
-        hub = await self.join_hub()
-        hub.subscribe_blog(self)
+        await self.join_hub()
+        await self.join(streams.BLOG_FEED)
+        if self.user_id is not None:
+            await self.join(streams.blog_drafts_group(self.user_id))  # the user's own drafts
         # The `presence` frame follows from the hub as soon as the new count is summed.
 
 
 def cotes_frame(state: dict[str, Any]) -> str:
     """The seed's `cotes_update` message for one match state."""
-    odds = state["odds"]
-    return streams.encode_frame(
-        {
-            "type": "cotes_update",
-            "data": {
-                "match_id": state["match"],
-                "cote1": odds["home"],
-                "coteN": odds["draw"],
-                "cote2": odds["away"],
-                "last_updated": state["ts"],
-                "paris_count": state["bets"],
-            },
-        }
-    )
+    return streams.cotes_frame_of({"data": streams.cotes_data(state)})
 
 
 class CotesConsumer(StreamConsumer):
     """The seed's protocol, unchanged: one `cotes_update` per match and per change."""
 
     presence_stream = "odds"
+    wants_heartbeat = False  # the seed's protocol has no heartbeat
 
     def actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {"ping": self.action_ping, "resync": self.action_resync}
@@ -419,28 +499,18 @@ class CotesConsumer(StreamConsumer):
             return
         await self.accept()
         hub = await self.join_hub()
-        hub.subscribe_odds(self, ALL_MATCHES if self.match_id is None else self.match_id)
+        await self.join(streams.COTES_ALL if self.match_id is None else streams.cotes_group(self.match_id))
         await hub.wait_connected(timeout=2.0)
         await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
         states = await (listed_states.get() if self.match_id is None else load_states([self.match_id]))
         for state in states:
-            await self.write(("odds", state["match"]), state["version"], cotes_frame(state))
+            # Version 0 like the live frames (the seed's data has none): the newest arrival wins.
+            await self.write(("cotes", state["match"]), 0, cotes_frame(state))
 
     async def resubscribed(self) -> None:
         await self.send_snapshot()
 
     async def action_resync(self, message: dict[str, Any]) -> None:
         await self.send_snapshot()
-
-    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
-        for key, version, frame in items:  # reshaped one by one: the shared bytes are not ours
-            await self.deliver(key, version, frame)
-
-    async def deliver(self, key: Hashable | None, version: int, frame: str) -> None:
-        # Only odds changes exist in the seed's protocol (no heartbeat, status or private
-        # frames). Re-encoding per socket is the price of the legacy shape; the versioned
-        # endpoints forward the publisher's frame as is.
-        if isinstance(key, tuple) and key[0] == "odds":
-            await self.write(key, version, cotes_frame(json.loads(frame)))

@@ -1,16 +1,21 @@
-"""The fan-out hub of one web process.
+"""The fan-out hub of one web process (one per event loop): the engine of `realtime.layer`.
 
-One Redis pub/sub connection per process subscribes to every stream; each event is routed
-to the local sockets that asked for it and sent as the frame text its publisher encoded.
+One Redis pub/sub connection subscribes to the layer's fixed channels (fast-path groups,
+this hub's own channel, presence) and to the ordinary groups and named channels that have a
+member here. The hub keeps the process's channels (a bounded queue each, which Channels'
+consumers read with `receive`) and group membership. A message for a fast-path group
+(`realtime.groups`) is a frame encoded once by its sender; the hub writes it straight to
+every member socket (`Subscriber`), and puts the message in the channel of every other member.
 No per-socket Redis channel, no per-socket JSON encoding, no Redis round trip per connect.
 
 Overload never turns into silent loss or unbounded delay:
 
 - the listener reads every message already waiting on the pub/sub connection as one batch
-  and keeps only the newest `odds` / `match` frame per match before fanning out, so when the
+  and keeps only the newest frame per conflation key before fanning out, so when the
   process falls behind it skips superseded prices instead of queueing them;
 - a socket whose unsent backlog is high gets its frames through a conflating `Outbox`; one
-  drain loop flushes outboxes whose socket caught up and closes sockets that stay slow.
+  drain loop flushes outboxes whose socket caught up and closes sockets that stay slow;
+- a channel holds at most the layer's `capacity` messages; more are dropped and counted.
 
 The hub also sends every socket one shared heartbeat frame at a fixed interval, and keeps
 this process's socket counts per stream in Redis (`realtime.presence`).
@@ -22,22 +27,40 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, defaultdict
+import uuid
+from collections import Counter
 from collections.abc import Hashable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from realtime import presence, streams
+from realtime import groups as declared_groups
+from realtime import presence
+from realtime.counters import hub_counters_flush
+from realtime.layer import decode_direct, decode_fast, deserialize
 from realtime.transport import wire_text_frame
+
+if TYPE_CHECKING:
+    from realtime.layer import HubChannelLayer
 
 logger = logging.getLogger(__name__)
 
-ALL_MATCHES = "*"
 MAX_BATCH = 2000  # messages read before fanning out, so one batch cannot starve the loop
 DRAIN_INTERVAL_SECONDS = 0.05
 PRESENCE_DEBOUNCE_SECONDS = 0.05
+EXPIRY_SWEEP_SECONDS = 60.0
+
+FastEvent = tuple[list[str], Hashable | None, int, str, bytes]  # groups, key, version, frame, packed message
+Item = tuple[Hashable | None, int, str]  # key, version, frame
+
+
+def raise_if_cancelling() -> None:
+    """redis-py may turn a cancellation in the middle of a command into an error, or swallow it:
+    a loop that goes on after errors must still stop when its task is being cancelled."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class Subscriber(Protocol):
@@ -46,12 +69,12 @@ class Subscriber(Protocol):
     user_id: int | None
     presence_stream: str  # the stream this socket counts under
     wants_presence: bool  # told `presence` frames for its stream
-    wants_private: bool  # gets its user's private `bet` / `wallet` events
+    wants_heartbeat: bool
 
     async def deliver(self, key: Hashable | None, version: int, frame: str) -> None:
         """Send now, or queue (conflated by `key`) if the socket is congested."""
 
-    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+    async def deliver_batch(self, items: list[Item], wire: bytes) -> None:
         """Several frames at once; `wire` is all of them as WebSocket frames, joined."""
 
     async def drain(self, now: float) -> bool:
@@ -61,20 +84,34 @@ class Subscriber(Protocol):
         """The hub lost events (Redis went away and came back): bring the client up to date."""
 
 
-def conflation_key(stream: str, header: dict[str, Any]) -> Hashable | None:
-    """Frames with the same key supersede each other; None = every one must arrive."""
-    if stream == streams.ODDS and "match" in header:
-        return (header.get("type"), header["match"])
-    return None
+class LocalChannel:
+    """A channel of this hub: its queue, its hub socket if it is one, the groups it is in."""
+
+    __slots__ = ("groups", "name", "queue", "socket")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.socket: Subscriber | None = None
+        self.groups: dict[str, float] = {}  # group -> when it joined (for expiry)
 
 
 class Hub:
-    def __init__(self, redis_url: str, heartbeat_seconds: float) -> None:
-        self._redis_url = redis_url
-        self._heartbeat_seconds = heartbeat_seconds
-        self._odds: dict[object, set[Subscriber]] = defaultdict(set)  # match id or ALL_MATCHES
-        self._blog: set[Subscriber] = set()
-        self._users: dict[int, set[Subscriber]] = defaultdict(set)
+    def __init__(
+        self, layer: HubChannelLayer, token: str | None = None, heartbeat_seconds: float | None = None
+    ) -> None:
+        self.layer = layer
+        self.token = token or uuid.uuid4().hex[:12]
+        self.names = layer.names
+        self._redis_url = layer.url
+        self._capacity = layer.capacity
+        self._heartbeat_seconds = heartbeat_seconds or settings.REALTIME_HEARTBEAT_SECONDS
+        self._channels: dict[str, LocalChannel] = {}
+        self._fast: dict[str, set[Subscriber]] = {}  # fast-path group -> member sockets
+        self._queued: dict[str, set[str]] = {}  # group -> member channels that take messages
+        self._subscribed: set[str] = set()  # Redis channels beyond the fixed ones
+        self._pubsub: Any = None
+        self._publisher: aioredis.Redis | None = None
         self._sockets: set[Subscriber] = set()
         self._congested: set[Subscriber] = set()
         self._local_counts: Counter[str] = Counter()
@@ -82,51 +119,152 @@ class Hub:
         self.presence_totals: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
-        self._presence_write_due = asyncio.Event()
-        self._presence_read_due = asyncio.Event()
+        self._presence_due = asyncio.Event()  # set when either flag below is
+        self._presence_write_due = False
+        self._presence_read_due = False
         self.process_id = presence.PROCESS_ID
-        # Counters for the ops page and the benchmark.
+        # Counters for /metrics (added up over every process in Redis), the ops page and the benchmark.
+        self.sockets_opened = 0
+        self._counters_flushed: dict[str, int] = {}
         self.events_received = 0
         self.events_superseded = 0
         self.deliveries = 0
+        self.queued_deliveries = 0
+        self.dropped_full = 0
         self.slow_closed = 0
 
-    # --- Membership -------------------------------------------------------------
+    # --- Channels ---------------------------------------------------------------
+    def new_channel(self) -> str:
+        name = f"specific.{self.token}!{uuid.uuid4().hex[:12]}"
+        self._channels[name] = LocalChannel(name)
+        return name
+
+    async def receive(self, name: str) -> dict[str, Any]:
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = self._channels[name] = LocalChannel(name)
+            if "!" not in name:  # a named channel: any process may send to it
+                await self._subscribe(self.names.channel(name))
+        try:
+            return await channel.queue.get()
+        except (asyncio.CancelledError, TimeoutError, GeneratorExit):
+            # Channels cancels `receive` when its consumer ends: the channel goes with it.
+            await self._drop_channel(name)
+            raise
+
+    def deliver_local(self, name: str, message: dict[str, Any]) -> bool:
+        """Put a message in a channel of this hub; False when the channel is full."""
+        channel = self._channels.get(name)
+        if channel is None:
+            return True  # nobody listens: at most once means it is gone
+        if channel.queue.qsize() >= self._capacity:
+            self.dropped_full += 1
+            return False
+        channel.queue.put_nowait(message)
+        self.queued_deliveries += 1
+        return True
+
+    async def _drop_channel(self, name: str) -> None:
+        channel = self._channels.pop(name, None)
+        if channel is None:
+            return
+        for group in list(channel.groups):
+            await self._leave(group, channel)
+        if channel.socket is not None:
+            self.remove(channel.socket)
+        if "!" not in name:
+            await self._unsubscribe(self.names.channel(name))
+
+    # --- Groups -----------------------------------------------------------------
+    async def group_add(self, group: str, name: str) -> None:
+        channel = self._channels.get(name)
+        if channel is None:
+            raise RuntimeError(f"{name} is not a channel of this process (made by new_channel()?)")
+        channel.groups[group] = time.monotonic()
+        route = declared_groups.route_of(group)
+        if route is not None and channel.socket is not None:
+            self._fast.setdefault(group, set()).add(channel.socket)
+            return
+        members = self._queued.setdefault(group, set())
+        members.add(name)
+        if route is None and len(members) == 1:
+            await self._subscribe(self.names.group(group))
+
+    async def group_discard(self, group: str, name: str) -> None:
+        channel = self._channels.get(name)
+        if channel is not None and group in channel.groups:
+            await self._leave(group, channel)
+
+    async def _leave(self, group: str, channel: LocalChannel) -> None:
+        channel.groups.pop(group, None)
+        if channel.socket is not None:
+            sockets = self._fast.get(group)
+            if sockets is not None and channel.socket in sockets:
+                sockets.discard(channel.socket)
+                if not sockets:
+                    del self._fast[group]
+                return
+        members = self._queued.get(group)
+        if members is None:
+            return
+        members.discard(channel.name)
+        if not members:
+            del self._queued[group]
+            if declared_groups.route_of(group) is None:
+                await self._unsubscribe(self.names.group(group))
+
+    async def flush(self) -> None:
+        """Forget every channel and group (Channels' `flush` extension); sockets stay open."""
+        self._channels.clear()
+        self._fast.clear()
+        self._queued.clear()
+        for name in list(self._subscribed):
+            await self._unsubscribe(name)
+
+    def group_sizes(self) -> dict[str, int]:
+        sizes = {group: len(sockets) for group, sockets in self._fast.items()}
+        for group, members in self._queued.items():
+            sizes[group] = sizes.get(group, 0) + len(members)
+        return sizes
+
+    async def _expire_memberships(self) -> None:
+        """Ordinary channels leave their groups after `group_expiry` (hub sockets: when they close)."""
+        while True:
+            await asyncio.sleep(min(EXPIRY_SWEEP_SECONDS, self.layer.group_expiry))
+            deadline = time.monotonic() - self.layer.group_expiry
+            for channel in list(self._channels.values()):
+                if channel.socket is None:
+                    for group, joined in list(channel.groups.items()):
+                        if joined < deadline:
+                            await self._leave(group, channel)
+
+    # --- Sockets ----------------------------------------------------------------
+    def attach(self, name: str, socket: Subscriber) -> None:
+        """Make the channel a hub socket: fast-path messages of its groups go straight to it."""
+        channel = self._channels.get(name)
+        if channel is None:
+            raise RuntimeError(f"{name} is not a channel of this process")
+        channel.socket = socket
+        self.add(socket)
+
     def add(self, socket: Subscriber) -> None:
         self._sockets.add(socket)
-        if socket.user_id is not None:
-            self._users[socket.user_id].add(socket)
+        self.sockets_opened += 1
         self._local_counts[socket.presence_stream] += 1
-        self._presence_write_due.set()
+        self._presence_changed(write=True)
 
     def remove(self, socket: Subscriber) -> None:
         if socket not in self._sockets:
             return
         self._sockets.discard(socket)
-        self._blog.discard(socket)
         self._congested.discard(socket)
         self._told_presence.pop(socket, None)
-        for key in list(self._odds):
-            self.unsubscribe_odds(socket, key)
-        if socket.user_id is not None and socket.user_id in self._users:
-            self._users[socket.user_id].discard(socket)
-            if not self._users[socket.user_id]:
-                del self._users[socket.user_id]
+        for group, sockets in list(self._fast.items()):
+            sockets.discard(socket)
+            if not sockets:
+                del self._fast[group]
         self._local_counts[socket.presence_stream] -= 1
-        self._presence_write_due.set()
-
-    def subscribe_odds(self, socket: Subscriber, key: object) -> None:
-        self._odds[key].add(socket)
-
-    def unsubscribe_odds(self, socket: Subscriber, key: object) -> None:
-        members = self._odds.get(key)
-        if members is not None:
-            members.discard(socket)
-            if not members:
-                del self._odds[key]
-
-    def subscribe_blog(self, socket: Subscriber) -> None:
-        self._blog.add(socket)
+        self._presence_changed(write=True)
 
     def mark_congested(self, socket: Subscriber) -> None:
         self._congested.add(socket)
@@ -145,13 +283,49 @@ class Hub:
         return {
             "process": self.process_id,
             "sockets": len(self._sockets),
+            "channels": len(self._channels),
+            "sockets_opened": self.sockets_opened,
             "congested": len(self._congested),
             "events_received": self.events_received,
             "events_superseded": self.events_superseded,
             "deliveries": self.deliveries,
+            "queued_deliveries": self.queued_deliveries,
+            "dropped_full": self.dropped_full,
             "slow_closed": self.slow_closed,
             "presence": self.presence_totals,
         }
+
+    # --- Redis ------------------------------------------------------------------
+    async def _subscribe(self, name: str) -> None:
+        if name in self._subscribed:
+            return
+        self._subscribed.add(name)
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.subscribe(name)
+            except Exception:  # the listener resubscribes everything when it reconnects
+                logger.warning("Could not subscribe to %s now", name, exc_info=True)
+
+    async def _unsubscribe(self, name: str) -> None:
+        if name not in self._subscribed:
+            return
+        self._subscribed.discard(name)
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe(name)
+
+    async def publish(self, sent: list[tuple[str, bytes]]) -> None:
+        if self._publisher is None:
+            self._publisher = aioredis.Redis.from_url(
+                self._redis_url, socket_connect_timeout=2, socket_timeout=2, max_connections=20
+            )
+        if len(sent) == 1:
+            await self._publisher.publish(*sent[0])
+            return
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for channel, payload in sent:
+                pipe.publish(channel, payload)
+            await pipe.execute()
 
     # --- Lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -162,6 +336,7 @@ class Hub:
                 loop.create_task(self._heartbeat()),
                 loop.create_task(self._drain()),
                 loop.create_task(self._presence()),
+                loop.create_task(self._expire_memberships()),
             ]
 
     async def wait_connected(self, timeout: float) -> bool:
@@ -174,19 +349,20 @@ class Hub:
     async def _listen(self) -> None:
         backoff = 0.2
         lost_events = False
-        channels = [streams.channel_name(stream) for stream in streams.ALL_STREAMS]
+        fixed = [self.names.fast, self.names.presence, self.names.hub(self.token)]
         while True:
             client = aioredis.Redis.from_url(self._redis_url, health_check_interval=10)
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(*channels)
+                    await pubsub.subscribe(*fixed, *self._subscribed)
+                    self._pubsub = pubsub
                     self._connected.set()
                     backoff = 0.2
                     if lost_events:
                         logger.info("Hub resubscribed: bringing %s sockets up to date", len(self._sockets))
                         await self._resync_all()
                     lost_events = True
-                    logger.info("Hub subscribed to %s", channels)
+                    logger.info("Hub subscribed to %s", fixed)
                     while True:
                         message = await pubsub.get_message(timeout=5.0)
                         if message is None:
@@ -203,11 +379,13 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis down or restarted: retry with backoff
+                raise_if_cancelling()
                 self._connected.clear()
                 logger.warning("Hub lost Redis (%s); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
+                self._pubsub = None
                 await client.aclose()
 
     async def _resync_all(self) -> None:
@@ -218,45 +396,69 @@ class Hub:
                 logger.exception("Resync of a socket failed")
 
     async def _dispatch_batch(self, batch: list[dict[str, Any]]) -> None:
-        events: dict[Hashable, tuple[str, dict[str, Any], str]] = {}
+        fast = self.names.fast.encode()
+        events: dict[Hashable, FastEvent] = {}
         for position, message in enumerate(batch):
             self.events_received += 1
-            stream = streams.stream_of_channel(message["channel"].decode())
-            data = message["data"].decode()
-            if stream == streams.PRESENCE:
-                self._presence_read_due.set()
-                continue
-            header, frame = streams.decode_envelope(data)
-            key = conflation_key(stream, header)
-            if key is None:
-                events[("queued", position)] = (stream, header, frame)
-                continue
-            waiting = events.get(key)
-            if waiting is not None:
-                if int(waiting[1].get("version", 0)) > int(header.get("version", 0)):
-                    self.events_superseded += 1
+            channel: bytes = message["channel"]
+            data: bytes = message["data"]
+            if channel == fast:
+                event = decode_fast(data)
+                key = event[1]
+                if key is None:
+                    events[("queued", position)] = event
                     continue
-                self.events_superseded += 1
-                del events[key]
-            events[key] = (stream, header, frame)
-        await self._fan_out(list(events.values()))
+                slot = (tuple(event[0]), key)
+                waiting = events.get(slot)
+                if waiting is not None:
+                    self.events_superseded += 1
+                    if waiting[2] > event[2]:
+                        continue
+                    del events[slot]  # re-inserted at the end: the order it became current
+                events[slot] = event
+            else:
+                self._dispatch_other(channel.decode(), data)
+        if events:
+            await self._fan_out(list(events.values()))
 
-    async def _fan_out(self, events: list[tuple[str, dict[str, Any], str]]) -> None:
+    def _dispatch_other(self, channel: str, data: bytes) -> None:
+        names = self.names
+        if channel == names.presence:
+            self._presence_changed(read=True)
+        elif channel == names.hub(self.token):
+            target, message = decode_direct(data)
+            self.deliver_local(target, message)
+        elif channel.startswith(names.group("")):
+            members = self._queued.get(channel.removeprefix(names.group("")))
+            if members:
+                message = deserialize(data)
+                for name in list(members):
+                    self.deliver_local(name, message)
+        elif channel.startswith(names.channel("")):
+            self.deliver_local(channel.removeprefix(names.channel("")), deserialize(data))
+
+    async def _fan_out(self, events: list[FastEvent]) -> None:
         """Give each socket every event of the batch it wants, in one `deliver_batch`: sockets
         that want the same events share one joined buffer of WebSocket frames, built once, so
-        a socket costs one send() per batch however many events the batch holds."""
-        items = [
-            (conflation_key(stream, header), int(header.get("version") or 0), frame) for stream, header, frame in events
-        ]
+        a socket costs one send() per batch however many events the batch holds. Members that
+        are not hub sockets get the message in their channel."""
         plan: dict[Subscriber, list[int]] = {}
-        for index, (stream, header, _) in enumerate(events):
-            for socket in self._targets(stream, header):
-                wanted = plan.get(socket)
-                if wanted is None:
-                    plan[socket] = [index]
-                else:
-                    wanted.append(index)
-        shared: dict[tuple[int, ...], tuple[list[tuple[Hashable | None, int, str]], bytes]] = {}
+        fast = self._fast
+        for index, (groups, _, _, _, packed) in enumerate(events):
+            for group in groups:
+                for socket in fast.get(group, ()):
+                    wanted = plan.get(socket)
+                    if wanted is None:
+                        plan[socket] = [index]
+                    elif wanted[-1] != index:  # in two of the groups: once
+                        wanted.append(index)
+                queued = self._queued.get(group)
+                if queued:
+                    message = deserialize(packed)
+                    for name in list(queued):
+                        self.deliver_local(name, message)
+        items: list[Item] = [(key, version, frame) for _, key, version, frame, _ in events]
+        shared: dict[tuple[int, ...], tuple[list[Item], bytes]] = {}
         for count, (socket, indices) in enumerate(plan.items(), 1):
             signature = tuple(indices)
             entry = shared.get(signature)
@@ -272,30 +474,14 @@ class Hub:
                 await asyncio.sleep(0)  # let Twisted write, and the listener read, between slices
         await asyncio.sleep(0)
 
-    def _targets(self, stream: str, header: dict[str, Any]) -> set[Subscriber]:
-        if stream == streams.ODDS:
-            everyone = self._odds.get(ALL_MATCHES)
-            one = self._odds.get(header.get("match"))
-            if everyone and one:
-                return everyone | one
-            return set(everyone or one or ())
-        if stream == streams.BLOG:
-            only_user = header.get("user")
-            if only_user is None:
-                return set(self._blog)
-            return self._blog & self._users.get(int(only_user), set())  # a draft: its author only
-        if stream == streams.PRIVATE:
-            return {s for s in self._users.get(int(header.get("user") or 0), ()) if s.wants_private}
-        return set()
-
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
             now = time.time()
-            frame = streams.encode_frame({"type": "heartbeat", "ts": now})
+            frame = declared_groups.encode_json({"type": "heartbeat", "ts": now})
             items: list[tuple[Hashable | None, int, str]] = [("heartbeat", int(now * 1000), frame)]
             wire = wire_text_frame(frame)  # framed once for every socket
-            for count, socket in enumerate(list(self._sockets), 1):
+            for count, socket in enumerate([s for s in self._sockets if s.wants_heartbeat], 1):
                 try:
                     await socket.deliver_batch(items, wire)
                 except Exception:
@@ -326,35 +512,48 @@ class Hub:
         refresh = settings.REALTIME_PRESENCE_REFRESH_SECONDS
         next_refresh = 0.0
         while True:
+            raise_if_cancelling()
             try:
-                wait_for = max(0.0, next_refresh - time.monotonic())
-                waits = [
-                    asyncio.ensure_future(self._presence_write_due.wait()),
-                    asyncio.ensure_future(self._presence_read_due.wait()),
-                ]
-                await asyncio.wait(waits, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in waits:
-                    waiter.cancel()
+                # A timer sets the event, rather than `asyncio.wait_for`, which on Python 3.11
+                # can swallow the task's cancellation and keep this loop alive at shutdown.
+                timer = asyncio.get_running_loop().call_later(
+                    max(0.0, next_refresh - time.monotonic()), self._presence_due.set
+                )
+                try:
+                    await self._presence_due.wait()
+                finally:
+                    timer.cancel()
+                self._presence_due.clear()
                 # A burst of connects (a reconnect storm) becomes one write, not one per socket.
                 await asyncio.sleep(PRESENCE_DEBOUNCE_SECONDS)
                 periodic = time.monotonic() >= next_refresh
                 if periodic:
                     next_refresh = time.monotonic() + refresh
-                if periodic or self._presence_write_due.is_set():
-                    self._presence_write_due.clear()
-                    await presence.presence_write(client, self.process_id, self._local_counts)
-                    self._presence_read_due.set()  # our own note also comes back over pub/sub
-                if self._presence_read_due.is_set():
-                    self._presence_read_due.clear()
+                if periodic or self._presence_write_due:
+                    self._presence_write_due = False
+                    await presence.presence_write(client, self.process_id, self._local_counts, self.names.presence)
+                    self._presence_read_due = True  # our own note also comes back over pub/sub
+                if periodic:
+                    await hub_counters_flush(client, self.stats(), self._counters_flushed)
+                if self._presence_read_due:
+                    self._presence_read_due = False
                     self.presence_totals = await presence.presence_totals(client)
                     await self._tell_presence()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
-                    await presence.presence_remove(client, self.process_id)
+                    await presence.presence_remove(client, self.process_id, self.names.presence)
+                with contextlib.suppress(Exception):
+                    await hub_counters_flush(client, self.stats(), self._counters_flushed)
                 raise
             except Exception as exc:
+                raise_if_cancelling()
                 logger.warning("Presence update failed (%s)", exc)
                 await asyncio.sleep(1.0)
+
+    def _presence_changed(self, *, write: bool = False, read: bool = False) -> None:
+        self._presence_write_due |= write
+        self._presence_read_due |= read
+        self._presence_due.set()
 
     async def _tell_presence(self) -> None:
         for socket in list(self._sockets):
@@ -364,20 +563,15 @@ class Hub:
             if self._told_presence.get(socket) == count:
                 continue
             self._told_presence[socket] = count
-            frame = streams.encode_frame({"type": "presence", "stream": socket.presence_stream, "count": count})
+            frame = declared_groups.encode_json({"type": "presence", "stream": socket.presence_stream, "count": count})
             await socket.deliver(("presence", socket.presence_stream), int(time.time() * 1000), frame)
 
 
-_hub: Hub | None = None
-_hub_loop: asyncio.AbstractEventLoop | None = None
-
-
 def get_hub() -> Hub:
-    """The process's hub, started on the running loop at first use."""
-    global _hub, _hub_loop
-    loop = asyncio.get_running_loop()
-    if _hub is None or _hub_loop is not loop:
-        _hub = Hub(settings.REDIS_URL, settings.REALTIME_HEARTBEAT_SECONDS)
-        _hub_loop = loop
-        _hub.start()
-    return _hub
+    """The hub of the running loop (the default channel layer's)."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None or not hasattr(layer, "hub"):
+        raise RuntimeError("CHANNEL_LAYERS['default'] is not realtime.layer.HubChannelLayer")
+    return layer.hub()

@@ -5,7 +5,7 @@ REALTIME_PRESENCE_TTL_SECONDS and refreshes it every REALTIME_PRESENCE_REFRESH_S
 lists itself in a sorted set scored by that expiry. The total is the sum of the hashes of
 the processes still listed. A process that dies stops refreshing: its hash expires and its
 sockets stop counting, with no ghost. A process whose counts change publishes a note on the
-`presence` stream, so the other processes recompute the total at once instead of at their
+layer's presence channel, so the other processes recompute the total at once instead of at their
 next refresh.
 """
 
@@ -16,13 +16,11 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
-
-from realtime import streams
 
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -35,7 +33,9 @@ def process_key(process_id: str) -> str:
     return f"{settings.REALTIME_PREFIX}:presence:process:{process_id}"
 
 
-async def presence_write(client: aioredis.Redis, process_id: str, local_counts: Mapping[str, int]) -> None:
+async def presence_write(
+    client: aioredis.Redis, process_id: str, local_counts: Mapping[str, int], channel: str
+) -> None:
     """Store this process's counts (every stream, zeros included) and tell the other processes."""
     ttl = settings.REALTIME_PRESENCE_TTL_SECONDS
     key = process_key(process_id)
@@ -44,15 +44,15 @@ async def presence_write(client: aioredis.Redis, process_id: str, local_counts: 
         pipe.hset(key, mapping={stream: int(n) for stream, n in local_counts.items()} or {"-": 0})
         pipe.pexpire(key, int(ttl * 1000))
         pipe.zadd(processes_key(), {process_id: time.time() + ttl})
-        pipe.publish(streams.channel_name(streams.PRESENCE), process_id)
+        pipe.publish(channel, process_id)
         await pipe.execute()
 
 
-async def presence_remove(client: aioredis.Redis, process_id: str) -> None:
+async def presence_remove(client: aioredis.Redis, process_id: str, channel: str) -> None:
     async with client.pipeline(transaction=True) as pipe:
         pipe.delete(process_key(process_id))
         pipe.zrem(processes_key(), process_id)
-        pipe.publish(streams.channel_name(streams.PRESENCE), process_id)
+        pipe.publish(channel, process_id)
         await pipe.execute()
 
 
@@ -69,7 +69,7 @@ def _sum(hashes: list[Any]) -> dict[str, int]:
 async def presence_totals(client: aioredis.Redis) -> dict[str, int]:
     now = time.time()
     await client.zremrangebyscore(processes_key(), "-inf", now)
-    process_ids = await client.zrange(processes_key(), 0, -1)
+    process_ids = cast(list[bytes], await client.zrange(processes_key(), 0, -1))  # no withscores
     async with client.pipeline(transaction=False) as pipe:
         for process_id in process_ids:
             pipe.hgetall(process_key(process_id.decode()))

@@ -25,9 +25,11 @@ backlog reads 0 and closes go through ASGI.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import socket
 import struct
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -112,10 +114,6 @@ class SocketTransport:
         """Drop the TCP connection now: for a client that does not even read the close frame."""
         self._transport.abortConnection()
 
-    def limit_incoming(self, size: int) -> None:
-        self._protocol.maxFramePayloadSize = size
-        self._protocol.maxMessagePayloadSize = size
-
     def limit_send_buffer(self, size: int) -> None:
         handle = self._transport.getHandle()
         handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
@@ -130,9 +128,67 @@ def transport_of(send: Any) -> SocketTransport | None:
     return None
 
 
-# Client frames over 4 KiB get an `error`; past this autobahn fails the connection (1009)
-# instead of reading the frame into memory (Daphne leaves both limits unset: unbounded).
+# Client frames over 4 KiB get an `error`; past this Daphne (>= 4.2.2) fails the connection
+# (1009) instead of reading the frame into memory. Daphne's own options set the limit: every
+# place that starts Daphne passes DAPHNE_SIZE_ARGS (its default, 1 MiB, is bounded too).
 MAX_INCOMING_PAYLOAD_BYTES = 64 * 1024
+DAPHNE_SIZE_ARGS = (
+    f"--websocket-max-message-size={MAX_INCOMING_PAYLOAD_BYTES}",
+    f"--websocket-max-frame-size={MAX_INCOMING_PAYLOAD_BYTES}",
+)
+
+
+# --- The probe: does the direct write path work with the installed Daphne, Twisted, autobahn? --
+def _sets(cls: type, attribute: str) -> bool:
+    """The class has the attribute, copies it from its factory (autobahn's CONFIG_ATTRS), or its
+    code (or its bases') assigns `self.<attribute>`."""
+    if hasattr(cls, attribute) or attribute in getattr(cls, "CONFIG_ATTRS", ()):
+        return True
+    sources = [inspect.getsource(base) for base in cls.__mro__ if base is not object]
+    return any(f"self.{attribute} =" in source or f"self.{attribute}:" in source for source in sources)
+
+
+def direct_write_problems() -> list[str]:
+    """What `SocketTransport` reads of Daphne's protocol and Twisted's TCP transport and the
+    installed versions lack (empty when the direct write path can work). The integration
+    suite checks the rest on live sockets (`oddstream_realtime_direct_write`)."""
+    import daphne.server
+    from daphne.ws_protocol import WebSocketProtocol
+    from twisted.internet import tcp
+
+    wanted = {
+        daphne.server.Server: ("handle_reply",),
+        WebSocketProtocol: ("state", "STATE_OPEN", "_perMessageCompress", "autoFragmentSize", "sendClose"),
+        tcp.Connection: ("dataBuffer", "offset", "_tempDataLen", "TLS", "connected", "disconnecting", "socket"),
+    }
+    return [
+        f"{cls.__module__}.{cls.__qualname__} has no {attribute}"
+        for cls, attributes in wanted.items()
+        for attribute in attributes
+        if not _sets(cls, attribute)
+    ]
+
+
+class DirectWrite:
+    """Whether this process writes frames straight to Daphne's transports: None until known,
+    then True or False (exported as `oddstream_realtime_direct_write`)."""
+
+    available: bool | None = None
+
+    @classmethod
+    def unavailable(cls, why: str) -> None:
+        if cls.available is not False:
+            logger.error(
+                "Direct WebSocket writes are off under Daphne (%s): every frame takes the ASGI path, "
+                "at several times the CPU per delivery, and backpressure is blind. Check the pinned "
+                "Daphne, Twisted and autobahn versions against realtime/transport.py.",
+                why,
+            )
+        cls.available = False
+
+
+def under_daphne() -> bool:
+    return "daphne.server" in sys.modules and "daphne.cli" in sys.modules
 
 
 class DaphneTransportMiddleware:
@@ -140,11 +196,18 @@ class DaphneTransportMiddleware:
 
     def __init__(self, application: Any) -> None:
         self.application = application
+        if under_daphne():
+            problems = direct_write_problems()
+            if problems:
+                DirectWrite.unavailable("; ".join(problems))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         transport = transport_of(send) if scope.get("type") == "websocket" else None
-        if transport is not None:
-            transport.limit_incoming(MAX_INCOMING_PAYLOAD_BYTES)
+        if scope.get("type") == "websocket" and under_daphne():
+            if transport is None:
+                DirectWrite.unavailable("the probe found no transport behind ASGI `send`")
+            elif DirectWrite.available is None:
+                DirectWrite.available = True
         if transport is not None and settings.REALTIME_SOCKET_SNDBUF:
             try:
                 transport.limit_send_buffer(settings.REALTIME_SOCKET_SNDBUF)

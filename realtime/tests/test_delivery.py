@@ -1,25 +1,33 @@
-"""The hub's routing and conflation, and the outbox, with fake sockets (no Redis, no server)."""
+"""The hub's routing and conflation, and the outbox, with fake sockets (no server; only the
+presence count reads a real Redis)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Hashable
 
 import pytest
+import redis
+from websockets.frames import Frame, Opcode
 
 from realtime import presence, streams
 from realtime.consumers import TokenBucket
-from realtime.hub import ALL_MATCHES, Hub
+from realtime.hub import Hub
+from realtime.layer import HubChannelLayer
 from realtime.outbox import Outbox
+from realtime.shared_read import SharedRead
 from realtime.transport import wire_text_frame
 
 
 class FakeSocket:
-    def __init__(self, user_id: int | None = None, stream: str = "odds", private: bool = True) -> None:
+    def __init__(self, user_id: int | None = None, stream: str = "odds") -> None:
         self.user_id = user_id
         self.presence_stream = stream
         self.wants_presence = stream == "blog"
-        self.wants_private = private
+        self.wants_heartbeat = True
+        self.channel = ""
         self.frames: list[str] = []
 
         self.batches: list[bytes] = []
@@ -37,17 +45,6 @@ class FakeSocket:
 
     async def resubscribed(self) -> None:
         pass
-
-
-def message(stream: str, frame: dict, **routing: object) -> dict:
-    return {
-        "channel": streams.channel_name(stream).encode(),
-        "data": streams.encode_envelope(frame, **routing).encode(),
-    }
-
-
-def odds(match: int, version: int) -> dict:
-    return message(streams.ODDS, {"type": "odds", "match": match, "version": version}, match=match, version=version)
 
 
 # --- Outbox ---------------------------------------------------------------------------
@@ -78,28 +75,56 @@ def test_token_bucket_allows_a_burst_then_the_rate() -> None:
 
 # --- Hub routing --------------------------------------------------------------------
 @pytest.fixture
-def hub() -> Hub:
-    return Hub("redis://127.0.0.1:1/0", heartbeat_seconds=60)
+def layer() -> HubChannelLayer:
+    return HubChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix="unit")
 
 
-async def test_odds_reach_the_match_and_all_matches_subscribers_once(hub: Hub) -> None:
-    everything, one, other = FakeSocket(), FakeSocket(), FakeSocket()
-    for socket in (everything, one, other):
-        hub.add(socket)
-    hub.subscribe_odds(everything, ALL_MATCHES)
-    hub.subscribe_odds(everything, 1)  # followed twice, delivered once
-    hub.subscribe_odds(one, 1)
-    hub.subscribe_odds(other, 2)
-    await hub._dispatch_batch([odds(1, 5)])
+@pytest.fixture
+def hub(layer: HubChannelLayer) -> Hub:
+    return Hub(layer, heartbeat_seconds=60)  # not started: batches are fed by hand
+
+
+def sent(layer: HubChannelLayer, stream: str, frame: dict, **routing: object) -> list[dict]:
+    """What the hub's pub/sub connection reads for one published event."""
+    return [
+        {"channel": channel.encode(), "data": payload}
+        for groups, group_message in streams.group_messages(stream, frame, routing)
+        for channel, payload in layer.encode_group_send(groups, group_message)
+    ]
+
+
+def odds(layer: HubChannelLayer, match: int, version: int) -> list[dict]:
+    frame = {"type": "odds", "match": match, "version": version}
+    groups = [streams.ODDS_ALL, streams.odds_group(match)]
+    return [
+        {"channel": channel.encode(), "data": payload}
+        for channel, payload in layer.encode_group_send(groups, {"type": streams.ODDS_EVENT, "data": frame})
+    ]
+
+
+async def socket_in(hub: Hub, *groups: str, user_id: int | None = None, stream: str = "odds") -> FakeSocket:
+    socket = FakeSocket(user_id, stream)
+    channel = hub.new_channel()
+    hub.attach(channel, socket)
+    for group in groups:
+        await hub.group_add(group, channel)
+    socket.channel = channel
+    return socket
+
+
+async def test_odds_reach_the_match_and_all_matches_subscribers_once(layer, hub: Hub) -> None:
+    everything = await socket_in(hub, streams.ODDS_ALL, streams.odds_group(1))  # followed twice, delivered once
+    one = await socket_in(hub, streams.odds_group(1))
+    other = await socket_in(hub, streams.odds_group(2))
+    await hub._dispatch_batch(odds(layer, 1, 5))
     assert len(everything.frames) == 1 and len(one.frames) == 1 and other.frames == []
     assert one.frames[0] == streams.encode_frame({"type": "odds", "match": 1, "version": 5})  # the publisher's text
 
 
-async def test_a_batch_keeps_only_the_newest_version_of_each_match(hub: Hub) -> None:
-    socket = FakeSocket()
-    hub.add(socket)
-    hub.subscribe_odds(socket, ALL_MATCHES)
-    await hub._dispatch_batch([odds(1, 1), odds(2, 1), odds(1, 2), odds(1, 3)])
+async def test_a_batch_keeps_only_the_newest_version_of_each_match(layer, hub: Hub) -> None:
+    socket = await socket_in(hub, streams.ODDS_ALL)
+    batch = [*odds(layer, 1, 1), *odds(layer, 2, 1), *odds(layer, 1, 2), *odds(layer, 1, 3)]
+    await hub._dispatch_batch(batch)
     assert socket.frames == [
         streams.encode_frame({"type": "odds", "match": 2, "version": 1}),
         streams.encode_frame({"type": "odds", "match": 1, "version": 3}),
@@ -108,61 +133,69 @@ async def test_a_batch_keeps_only_the_newest_version_of_each_match(hub: Hub) -> 
     assert socket.batches == [b"".join(wire_text_frame(f) for f in socket.frames)]  # one write for the batch
 
 
-async def test_sockets_wanting_the_same_events_share_one_buffer(hub: Hub) -> None:
-    sockets = [FakeSocket() for _ in range(3)]
-    for socket in sockets:
-        hub.add(socket)
-        hub.subscribe_odds(socket, ALL_MATCHES)
-    await hub._dispatch_batch([odds(1, 1), odds(2, 1)])
+async def test_sockets_wanting_the_same_events_share_one_buffer(layer, hub: Hub) -> None:
+    sockets = [await socket_in(hub, streams.ODDS_ALL) for _ in range(3)]
+    await hub._dispatch_batch([*odds(layer, 1, 1), *odds(layer, 2, 1)])
     assert sockets[0].batches[0] is sockets[1].batches[0] is sockets[2].batches[0]
     assert hub.deliveries == 6
 
 
-async def test_private_events_reach_only_the_users_sockets_that_take_them(hub: Hub) -> None:
-    mine, mine_too, blog_tab, theirs, anonymous = (
-        FakeSocket(7),
-        FakeSocket(7),
-        FakeSocket(7, stream="blog", private=False),
-        FakeSocket(8),
-        FakeSocket(None),
-    )
-    for socket in (mine, mine_too, blog_tab, theirs, anonymous):
-        hub.add(socket)
-    await hub._dispatch_batch([message(streams.PRIVATE, {"type": "wallet", "balance": "1.00"}, user=7)])
+async def test_odds_reach_the_seeds_cotes_groups_in_the_seeds_shape(layer, hub: Hub) -> None:
+    cotes = await socket_in(hub, streams.COTES_ALL)
+    frame = {"type": "odds", "match": 4, "version": 2, "odds": {"home": 2.1, "draw": 3.4, "away": 3.5}}
+    await hub._dispatch_batch(sent(layer, streams.ODDS, {**frame, "bets": 3, "ts": "t"}, match=4, version=2))
+    assert [json.loads(f) for f in cotes.frames] == [
+        {
+            "type": "cotes_update",
+            "data": {"match_id": 4, "cote1": 2.1, "coteN": 3.4, "cote2": 3.5, "last_updated": "t", "paris_count": 3},
+        }
+    ]
+
+
+async def test_private_events_reach_only_the_users_sockets(layer, hub: Hub) -> None:
+    mine, mine_too = await socket_in(hub, streams.user_group(7)), await socket_in(hub, streams.user_group(7))
+    theirs, anonymous = await socket_in(hub, streams.user_group(8)), await socket_in(hub, streams.ODDS_ALL)
+    await hub._dispatch_batch(sent(layer, streams.PRIVATE, {"type": "wallet", "balance": "1.00"}, user=7))
     assert len(mine.frames) == len(mine_too.frames) == 1
-    assert blog_tab.frames == theirs.frames == anonymous.frames == []
+    assert theirs.frames == anonymous.frames == []
 
 
-async def test_drafts_reach_only_their_authors_blog_sockets(hub: Hub) -> None:
-    author, reader, author_odds_tab = FakeSocket(3, "blog"), FakeSocket(None, "blog"), FakeSocket(3)
-    for socket in (author, reader, author_odds_tab):
-        hub.add(socket)
-    hub.subscribe_blog(author)
-    hub.subscribe_blog(reader)
+async def test_drafts_reach_only_their_authors_blog_sockets(layer, hub: Hub) -> None:
+    author = await socket_in(hub, streams.BLOG_FEED, streams.blog_drafts_group(3), user_id=3, stream="blog")
+    reader = await socket_in(hub, streams.BLOG_FEED, stream="blog")
     draft = {"type": "post_created", "id": 1, "status": "draft"}
-    await hub._dispatch_batch([message(streams.BLOG, draft, user=3), message(streams.BLOG, {"type": "post_created"})])
-    assert len(author.frames) == 2 and len(reader.frames) == 1 and author_odds_tab.frames == []
+    batch = [*sent(layer, streams.BLOG, draft, user=3), *sent(layer, streams.BLOG, {"type": "post_created"})]
+    await hub._dispatch_batch(batch)
+    assert len(author.frames) == 2 and len(reader.frames) == 1
 
 
-def test_membership_counts_per_stream_and_forgets_removed_sockets(hub: Hub) -> None:
-    a, b, c = FakeSocket(1), FakeSocket(None, "blog"), FakeSocket(None, "blog")
-    for socket in (a, b, c):
-        hub.add(socket)
-    hub.subscribe_odds(a, 4)
+async def test_a_member_that_is_not_a_hub_socket_gets_the_message_in_its_channel(layer, hub: Hub) -> None:
+    socket = await socket_in(hub, streams.BLOG_FEED, stream="blog")
+    plain = hub.new_channel()  # a consumer written the Channels way
+    await hub.group_add(streams.BLOG_FEED, plain)
+    await hub._dispatch_batch(sent(layer, streams.BLOG, {"type": "post_created", "id": 9}))
+    assert json.loads(socket.frames[0]) == {"type": "post_created", "id": 9}
+    assert await hub.receive(plain) == {"type": "blog_event", "data": {"type": "post_created", "id": 9}}
+
+
+async def test_membership_counts_per_stream_and_forgets_removed_sockets(hub: Hub) -> None:
+    a = await socket_in(hub, streams.odds_group(4), user_id=1)
+    b = await socket_in(hub, streams.BLOG_FEED, stream="blog")
+    c = await socket_in(hub, streams.BLOG_FEED, stream="blog")
     hub.remove(c)
     hub.remove(c)  # twice: harmless
     hub.remove(a)
     assert hub.local_counts() == {"blog": 1}
-    assert hub._odds == {} and hub._users == {}
+    assert hub.group_sizes() == {streams.BLOG_FEED: 1}
+    assert b.frames == []
 
 
 def test_presence_sums_the_hashes_of_live_processes() -> None:
     assert presence._sum([{b"odds": b"3", b"blog": b"1"}, {b"odds": b"2", b"-": b"0"}, {}]) == {"odds": 5, "blog": 1}
 
 
+@pytest.mark.redis
 def test_presence_counts_sum_processes_and_drop_expired_ones(settings) -> None:
-    import redis
-
     client = redis.Redis.from_url(settings.REDIS_URL)
     settings.REALTIME_PREFIX = f"presence-unit-{time.time_ns()}"
     client.hset(presence.process_key("a"), mapping={"odds": 3, "blog": 2})
@@ -177,17 +210,11 @@ def test_presence_counts_sum_processes_and_drop_expired_ones(settings) -> None:
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
 def test_wire_frames_are_what_a_websocket_library_builds(size: int) -> None:
-    from websockets.frames import OP_TEXT, Frame
-
     text = "é" * (size // 2) + "x" * (size % 2)
-    assert wire_text_frame(text) == Frame(OP_TEXT, text.encode()).serialize(mask=False, extensions=[])
+    assert wire_text_frame(text) == Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
 
 
 async def test_shared_reads_join_only_reads_that_started_after_the_ask() -> None:
-    import asyncio
-
-    from realtime.shared_read import SharedRead
-
     gate = asyncio.Event()
     calls = 0
 

@@ -1,4 +1,5 @@
-"""The seed's own WebsocketCommunicator test, adapted only as far as its match must exist."""
+"""The seed's own WebsocketCommunicator test, adapted only as far as its match must exist
+(and marked: the in-process hub it connects through subscribes to the real Redis)."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -10,6 +11,7 @@ from config.asgi import application
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
+@pytest.mark.redis
 async def test_cotes_websocket():
     await database_sync_to_async(MatchFactory)(id=123)
     communicator = WebsocketCommunicator(application, "/ws/cotes/123/")
