@@ -1,19 +1,59 @@
-"""Prometheus metrics at /metrics, collected from the shared state at scrape time.
+"""Prometheus metrics at /metrics, named as Prometheus asks: the `oddstream_` prefix, base
+units (seconds), `_total` on counters, latency as histograms, bounded label values.
 
-A collector that reads Redis and the database gives the same answer from any web process
-(Daphne or gunicorn), without prometheus_client's multiprocess mode.
+Two kinds, documented one by one in docs/operations.md:
+
+- Deployment-wide figures, read from the shared state (the database, Redis, the broker) at
+  scrape time: the same answer from any web process, container or machine. The pipeline
+  latency histogram and the counters among them only grow, so `rate()` works on them.
+- This server's own request metrics (`oddstream_http_*`), kept by each process. Under gunicorn
+  every worker writes them to PROMETHEUS_MULTIPROC_DIR and the scrape adds all the workers up
+  (prometheus_client's multiprocess mode; deploy/gunicorn.conf.py empties the directory at
+  start and marks exited workers dead). Without that directory (one Daphne, `make run`) the
+  process's own registry is used.
 """
 
+import os
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ops import selectors
+from realtime.transport import DirectWrite
+
+# Bet commit to odds publish: tens of milliseconds when the worker keeps up, seconds when the
+# odds queue backs up.
+PIPELINE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+HTTP_REQUEST_DURATION = Histogram(
+    "oddstream_http_request_duration_seconds",
+    "HTTP requests served by this server (its workers added up), by method and status code",
+    ["method", "status"],
+)
+
+HUB_COUNTERS = {
+    "sockets_opened": ("oddstream_websocket_connections_opened", "WebSockets accepted, over every web process"),
+    "events_received": ("oddstream_hub_events_received", "Events the web processes' hubs read from Redis pub/sub"),
+    "events_superseded": (
+        "oddstream_hub_events_superseded",
+        "Odds frames dropped by a hub because a newer version of the same match was already waiting",
+    ),
+    "deliveries": ("oddstream_hub_deliveries", "Frames handed to sockets by the hubs"),
+    "slow_closed": ("oddstream_websocket_slow_closes", "Sockets closed with 4408 because they stayed too far behind"),
+}
 
 
-class OddstreamCollector(Collector):
+def http_request_observe(method: str, status: int, seconds: float) -> None:
+    method = method if method in HTTP_METHODS else "other"
+    HTTP_REQUEST_DURATION.labels(method=method, status=str(status)).observe(seconds)
+
+
+class DeploymentCollector(Collector):
+    """Figures read from the shared state at scrape time."""
+
     def collect(self) -> Iterator[Metric]:
         queues = GaugeMetricFamily("oddstream_queue_messages", "Messages waiting in a Celery queue", labels=["queue"])
         for queue, length in selectors.queue_lengths().items():
@@ -29,25 +69,19 @@ class OddstreamCollector(Collector):
             "oddstream_matches_behind", "Matches with bets their odds have not counted", value=backlog["matches"]
         )
 
-        stats = selectors.pipeline_stats()
-        latency = GaugeMetricFamily(
-            "oddstream_pipeline_latency_ms",
-            "Bet commit to odds publish, over the last five minutes",
-            labels=["quantile"],
+        latency = selectors.pipeline_latency_histogram(PIPELINE_LATENCY_BUCKETS)
+        yield HistogramMetricFamily(
+            "oddstream_pipeline_latency_seconds",
+            "Bet commit to the publish of the odds version that counted it",
+            buckets=[(repr(bound), count) for bound, count in latency.buckets] + [("+Inf", latency.count)],
+            sum_value=latency.total,
         )
-        for label, value in (
-            ("0.5", stats.latency_p50_ms),
-            ("0.99", stats.latency_p99_ms),
-            ("1", stats.latency_max_ms),
-        ):
-            if value is not None:
-                latency.add_metric([label], value)
-        yield latency
-        yield GaugeMetricFamily(
-            "oddstream_odds_versions_recent",
-            "Odds versions published in the last five minutes",
-            value=stats.versions_in_window,
+        yield CounterMetricFamily(
+            "oddstream_odds_versions",
+            "Odds versions published (one per recompute that counted new bets)",
+            value=selectors.odds_versions_total(),
         )
+        yield CounterMetricFamily("oddstream_bets", "Bets placed", value=selectors.bet_totals()["count"])
 
         matches = GaugeMetricFamily("oddstream_matches", "Matches by status", labels=["status"])
         for status, count in selectors.match_counts_by_status().items():
@@ -61,13 +95,36 @@ class OddstreamCollector(Collector):
             sockets.add_metric([stream], count)
         yield sockets
 
-        bets = selectors.bet_totals()
-        yield GaugeMetricFamily("oddstream_bets", "Bets placed", value=bets["count"])
+        hub = selectors.hub_counters()
+        if hub is not None:
+            for key, (name, documentation) in HUB_COUNTERS.items():
+                yield CounterMetricFamily(name, documentation, value=hub[key])
+
+        if DirectWrite.available is not None:  # this web process is Daphne and has served a socket
+            yield GaugeMetricFamily(
+                "oddstream_realtime_direct_write",
+                "1: this Daphne process writes WebSocket frames straight to its transports; 0: the probe failed",
+                value=int(DirectWrite.available),
+            )
 
 
-registry = CollectorRegistry(auto_describe=False)
-registry.register(OddstreamCollector())
+class ProcessCollector(Collector):
+    """This process's own metrics, when there is no multiprocess directory to read them from."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+def registry() -> CollectorRegistry:
+    """A fresh registry per scrape, as prometheus_client's multiprocess mode requires."""
+    scrape = CollectorRegistry(auto_describe=False)
+    scrape.register(DeploymentCollector())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(scrape)
+    else:
+        scrape.register(ProcessCollector())
+    return scrape
 
 
 def render() -> bytes:
-    return generate_latest(registry)
+    return generate_latest(registry())

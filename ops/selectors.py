@@ -5,22 +5,22 @@ the same whichever process serves it and needs no metrics aggregation between pr
 """
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import redis
+from celery import current_app
 from django.conf import settings
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from kombu.exceptions import ChannelError, KombuError
 
 from betting.models import Bet, Match, OddsVersion
-from workers.celery import QUEUES, app
+from realtime import presence
+from realtime.counters import hub_counters_read
 
-# kombu's Redis transport keeps a queue's messages of priority p in the list
-# `name` (p = 0) or `name\x06\x16p`; count them all.
-_PRIORITY_SEPARATOR = "\x06\x16"
-_PRIORITY_STEPS = (0, 3, 6, 9)
 LATENCY_WINDOW = timedelta(minutes=5)
 
 
@@ -32,23 +32,41 @@ class PipelineStats:
     latency_max_ms: float | None
 
 
+@dataclass(frozen=True)
+class Histogram:
+    """Cumulative counts per upper bound (seconds), as Prometheus histograms have them."""
+
+    buckets: list[tuple[float, int]]
+    count: int
+    total: float
+
+
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+
+
+def queue_names() -> list[str]:
+    """The queues the Celery app declares (its configuration, not an import of the worker)."""
+    return [queue.name for queue in current_app.conf.task_queues or ()]
 
 
 def queue_lengths() -> dict[str, int | None]:
-    """Messages waiting per Celery queue (None when the broker does not answer)."""
+    """Messages waiting per Celery queue (None when the broker does not answer), through
+    kombu's public API: a passive declare tells the queue's depth on any broker."""
+    queues = queue_names()
+    lengths: dict[str, int | None] = dict.fromkeys(queues)
     try:
-        client = _redis()
-        with client.pipeline() as pipe:
-            for queue in QUEUES:
-                for step in _PRIORITY_STEPS:
-                    pipe.llen(queue if step == 0 else f"{queue}{_PRIORITY_SEPARATOR}{step}")
-            counts = pipe.execute()
-    except redis.RedisError:
-        return dict.fromkeys(QUEUES)
-    per_queue = len(_PRIORITY_STEPS)
-    return {queue: sum(counts[i * per_queue : (i + 1) * per_queue]) for i, queue in enumerate(QUEUES)}
+        with current_app.connection_for_read(connect_timeout=1) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+            for queue in queues:
+                with connection.channel() as channel:
+                    try:
+                        lengths[queue] = channel.queue_declare(queue=queue, passive=True).message_count  # type: ignore[attr-defined]
+                    except ChannelError:  # never declared, or empty on Redis (no list): nothing waits
+                        lengths[queue] = 0
+    except (KombuError, OSError, redis.RedisError):
+        return dict.fromkeys(queues)
+    return lengths
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -77,6 +95,58 @@ def pipeline_stats() -> PipelineStats:
     )
 
 
+def pipeline_latency_histogram(bounds: Sequence[float]) -> Histogram:
+    """Every published version's bet-commit-to-publish latency, in cumulative buckets of
+    `bounds` seconds: one query, the same answer from any process, and it only grows."""
+    measured = OddsVersion.objects.filter(pipeline_latency_ms__isnull=False)
+    counts = measured.aggregate(
+        count=Count("id"),
+        total_ms=Sum("pipeline_latency_ms"),
+        **{f"le_{i}": Count("id", filter=Q(pipeline_latency_ms__lte=b * 1000)) for i, b in enumerate(bounds)},
+    )
+    return Histogram(
+        buckets=[(bound, counts[f"le_{i}"]) for i, bound in enumerate(bounds)],
+        count=counts["count"],
+        total=(counts["total_ms"] or 0.0) / 1000,
+    )
+
+
+def odds_versions_total() -> int:
+    """Odds versions ever stored: one per recompute that moved the book (its rate is the recompute rate)."""
+    return OddsVersion.objects.count()
+
+
+def hub_counters() -> dict[str, int] | None:
+    """The hubs' counters over every web process (None when Redis does not answer)."""
+    try:
+        return hub_counters_read(_redis())
+    except redis.RedisError:
+        return None
+
+
+def pipeline_series(window: timedelta = timedelta(minutes=15), step_seconds: int = 10) -> dict[str, list[float | None]]:
+    """The ops page's charts: per `step_seconds` over the last `window`, the recomputes per
+    second (versions stored) and the median and p99 bet-to-publish latency in milliseconds."""
+    now = timezone.now()
+    start = now - window
+    steps = int(window.total_seconds() // step_seconds)
+    per_step: list[list[float]] = [[] for _ in range(steps)]
+    counts = [0] * steps
+    rows = OddsVersion.objects.filter(computed_at__gte=start).values_list("computed_at", "pipeline_latency_ms")
+    for computed_at, latency in rows[:50000]:
+        index = min(steps - 1, int((computed_at - start).total_seconds() // step_seconds))
+        counts[index] += 1
+        if latency is not None:
+            per_step[index].append(latency)
+    first = start.timestamp()
+    return {
+        "t": [first + (i + 1) * step_seconds for i in range(steps)],
+        "recomputes_per_second": [n / step_seconds for n in counts],
+        "latency_p50_ms": [statistics.median(values) if values else None for values in per_step],
+        "latency_p99_ms": [percentile(values, 0.99) if values else None for values in per_step],
+    }
+
+
 def uncounted_bets() -> dict[str, int]:
     """Bets committed but not yet in the published odds: the recompute backlog."""
     behind = Match.objects.filter(bet_sequence__gt=F("bets_counted")).aggregate(
@@ -96,10 +166,8 @@ def bet_totals() -> dict[str, Any]:
 
 def websocket_counts() -> dict[str, int] | None:
     """Open sockets per stream over every live web process (None when Redis does not answer)."""
-    from realtime import presence
-
     try:
-        return presence.counts(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1))
+        return presence.counts(_redis())
     except redis.RedisError:
         return None
 
@@ -107,7 +175,7 @@ def websocket_counts() -> dict[str, int] | None:
 def workers_alive(timeout: float = 0.5) -> list[str]:
     """Names of the Celery workers that answer a ping within `timeout` seconds."""
     try:
-        replies = app.control.ping(timeout=timeout) or []
+        replies = current_app.control.ping(timeout=timeout) or []
     except Exception:
         return []
     return sorted(name for reply in replies for name in reply)

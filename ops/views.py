@@ -1,3 +1,6 @@
+import hmac
+
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -6,7 +9,21 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ops import metrics, selectors
 
 
+def metrics_allowed(request: HttpRequest) -> bool:
+    """Prometheus with the bearer token, or a staff member's session."""
+    token = settings.METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return True
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not metrics_allowed(request):
+        response = HttpResponse("Metrics need a bearer token or a staff session.\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -23,6 +40,7 @@ def ops_status() -> dict[str, object]:
             "latency_p99_ms": stats.latency_p99_ms,
             "latency_max_ms": stats.latency_max_ms,
         },
+        "series": selectors.pipeline_series(),
         "matches": selectors.match_counts_by_status(),
         "bets": selectors.bet_totals(),
     }
@@ -30,7 +48,7 @@ def ops_status() -> dict[str, object]:
 
 @staff_member_required
 def ops_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "ops/ops.html", {"status": ops_status()})
+    return render(request, "ops/ops.html", {"status": ops_status(), "flower_url": settings.FLOWER_URL})
 
 
 @staff_member_required
