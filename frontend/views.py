@@ -1,24 +1,93 @@
 """Server-rendered pages. Live data arrives over the WebSocket; the first paint is HTML."""
 
+import logging
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from betting.models import Match
+from accounts.errors import AccountsError
+from accounts.services import password_reset_confirm, user_register
+from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
+from betting.models import Match, OddsVersion
 from betting.selectors import bet_list_for_user, ledger_for_user, match_list_listed, wallet_balance_of
+from blog.models import PostStatus
+from blog.selectors import post_list_visible
+
+# Points the match page's chart starts with; it keeps at most as many while it extends live.
+CHART_POINTS = 200
+LEDGER_PAGE_SIZE = 20
+LATEST_POSTS = 5
+
+logger = logging.getLogger(__name__)
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/home.html", {"matches": match_list_listed()})
+def chart_point(version: OddsVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "t": version.computed_at.timestamp(),
+        "home": float(version.home),
+        "draw": float(version.draw),
+        "away": float(version.away),
+    }
 
 
 @ensure_csrf_cookie  # the bet slip posts with the session and needs the CSRF cookie
+def home(request: HttpRequest) -> HttpResponse:
+    matches = match_list_listed().order_by("kickoff", "pk")
+    return render(request, "frontend/home.html", {"matches": matches})
+
+
+@ensure_csrf_cookie
 def match_detail(request: HttpRequest, match_id: int) -> HttpResponse:
     match = get_object_or_404(Match, pk=match_id)
-    history = match.odds_versions.order_by("-version")[:20]
-    return render(request, "frontend/match.html", {"match": match, "history": history})
+    latest = list(match.odds_versions.order_by("-version")[:CHART_POINTS])
+    context = {
+        "match": match,
+        "chart": [chart_point(version) for version in reversed(latest)],
+        "chart_points": CHART_POINTS,
+        "posts": post_list_visible(user=request.user, status=PostStatus.PUBLISHED)[:LATEST_POSTS],
+    }
+    return render(request, "frontend/match.html", context)
+
+
+def safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if allowed else "/"
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(max_length=150)
+    password = forms.CharField(strip=False)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """A new fan's account, through the same service as the API, then signed in by session.
+    Limited per client IP like the API's sign-up (each account opens with a credit)."""
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and not signup_attempt_allowed(request):
+        form.add_error(None, "Too many sign-ups from this address: try again later.")
+        return render(request, "frontend/signup.html", {"form": form, "next": safe_next(request)}, status=429)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_register(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+        except AccountsError as exc:
+            for field, messages in exc.extra.get("errors", {"__all__": [exc.message]}).items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(safe_next(request))
+    return render(request, "frontend/signup.html", {"form": form, "next": safe_next(request)})
 
 
 @login_required
@@ -32,17 +101,18 @@ def my_bets(request: HttpRequest) -> HttpResponse:
 def my_wallet(request: HttpRequest) -> HttpResponse:
     """Balance and ledger; `wallet` events on the socket update them live."""
     user_id = request.user.pk or 0
-    context = {"balance": wallet_balance_of(user_id=user_id), "entries": ledger_for_user(user_id=user_id)[:100]}
+    page = Paginator(ledger_for_user(user_id=user_id), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"balance": wallet_balance_of(user_id=user_id), "page": page, "entries": page.object_list}
     return render(request, "frontend/my_wallet.html", context)
 
 
 def password_reset_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
     """Where the reset e-mail's link lands: choose a new password, through the same service
     as the API (which also signs the user out of every JWT session)."""
-    from accounts.services import password_reset_confirm
-    from betting.errors import BettingError
-
     context: dict[str, object] = {"uid": uid, "token": token}
+    if request.method == "POST" and not reset_attempt_allowed(request, account=uid):
+        context["error"] = "Too many attempts: try again later."
+        return render(request, "frontend/password_reset.html", context, status=429)
     if request.method == "POST":
         password = request.POST.get("new_password", "")
         if password != request.POST.get("new_password_again", ""):
@@ -51,7 +121,7 @@ def password_reset_page(request: HttpRequest, uid: str, token: str) -> HttpRespo
             try:
                 password_reset_confirm(uid=uid, token=token, new_password=password)
                 context["done"] = True
-            except BettingError as exc:
+            except AccountsError as exc:
                 context["error"] = exc.message
     return render(request, "frontend/password_reset.html", context)
 
@@ -62,20 +132,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database and Redis answer."""
-    from django.core.cache import cache
-
+    """Readiness: the database and Redis answer. A failing one is named, never described: the
+    exception text (hosts, users, driver details) goes to the log, not to whoever asks."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {exc}"
+    except Exception:
+        logger.exception("Readiness: the database does not answer")
+        checks["database"] = "unavailable"
     try:
         cache.set("readyz", "1", timeout=5)
         checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {exc}"
+    except Exception:
+        logger.exception("Readiness: Redis does not answer")
+        checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503)
+    response = JsonResponse({"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503)
+    if not ready:
+        response["Retry-After"] = str(settings.DEPENDENCY_RETRY_AFTER_SECONDS)
+    return response

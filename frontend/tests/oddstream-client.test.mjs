@@ -1,7 +1,7 @@
 // Unit tests of the browser client, with a fake WebSocket and fake timers (node --test).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OddsStream, backoffDelay } from "../static/frontend/js/oddstream-client.js";
+import { OddsStream, backoffDelay, jwtRefresher } from "../static/frontend/js/oddstream-client.js";
 
 class FakeSocket {
   static instances = [];
@@ -96,6 +96,17 @@ test("silence longer than the heartbeat timeout counts as a dead connection", ()
   assert.equal(stream.attempt, 1);
 });
 
+test("a connect that never opens nor fails is abandoned after the heartbeat timeout", () => {
+  const { stream, clock } = makeStream();
+  stream.start();
+  assert.equal(stream.status, "connecting");
+  clock.fire((t) => t.ms === 1000);
+  assert.equal(stream.status, "closed");
+  assert.equal(stream.attempt, 1); // a reconnect is scheduled
+  clock.fire((t) => t.ms !== 1000);
+  assert.equal(FakeSocket.instances.length, 2);
+});
+
 test("error frames and unknown frames are surfaced as events", () => {
   const { stream } = makeStream();
   const errors = [];
@@ -145,8 +156,8 @@ test("the first connection sends no resync; unsubscribed matches are forgotten",
   assert.deepEqual(ws.sent, [{ action: "unsubscribe", matches: [3] }]);
 });
 
-test("a bad token (4401) or an unknown match (4404) stops reconnecting", () => {
-  for (const code of [4401, 4404]) {
+test("a bad token (4401, no refresh), a refusal (4403) or an unknown match (4404) stops reconnecting", () => {
+  for (const code of [4401, 4403, 4404]) {
     const { stream, clock } = makeStream();
     const fatal = [];
     stream.addEventListener("fatal", (e) => fatal.push(e.detail.code));
@@ -159,7 +170,7 @@ test("a bad token (4401) or an unknown match (4404) stops reconnecting", () => {
   }
 });
 
-test("too slow (4408) and flood (4429) closes reconnect with backoff", () => {
+test("too slow (4408) reconnects with backoff", () => {
   const { stream, clock } = makeStream();
   stream.start();
   FakeSocket.instances[0].open();
@@ -200,4 +211,122 @@ test("presence frames reach the page", () => {
   FakeSocket.instances[0].open();
   FakeSocket.instances[0].receive({ type: "presence", stream: "blog", count: 12 });
   assert.deepEqual(counts, [12]);
+});
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+test("expired credentials (4401): refresh, reconnect with the new token at once, resume by version", async () => {
+  let refreshes = 0;
+  const { stream, clock } = makeStream({ token: "old", refreshToken: async () => `new${++refreshes}` });
+  const statuses = [];
+  stream.addEventListener("status", (e) => statuses.push(e.detail.status));
+  stream.start();
+  const first = FakeSocket.instances[0];
+  assert.equal(first.url, "ws://test/ws/odds/?token=old");
+  first.open();
+  first.receive({ type: "snapshot", matches: [{ match: 1, version: 4, odds: {} }] });
+  stream.subscribe([9]);
+  first.receive({ type: "snapshot", matches: [{ match: 9, version: 2, odds: {} }] });
+  first.drop(4401);
+  await flush();
+  // No backoff timer: the new socket is already there, with the new token.
+  assert.equal(FakeSocket.instances.length, 2);
+  const second = FakeSocket.instances[1];
+  assert.equal(second.url, "ws://test/ws/odds/?token=new1");
+  second.open();
+  assert.deepEqual(second.sent, [
+    { action: "subscribe", matches: [9] },
+    { action: "resync", match: 1, since: 4 },
+    { action: "resync", match: 9, since: 2 },
+  ]);
+  assert.equal(stream.status, "open");
+  assert.ok(!statuses.includes("offline"));
+  // A later expiry refreshes again (the guard resets once a connection opened).
+  second.drop(4401);
+  await flush();
+  assert.equal(FakeSocket.instances[2].url, "ws://test/ws/odds/?token=new2");
+  assert.equal([...clock.timers.values()].filter((t) => t.ms !== 1000).length, 0);
+});
+
+test("4401 again before any open, or a failed refresh, goes offline with the reason", async () => {
+  const { stream } = makeStream({ token: "old", refreshToken: async () => "still-bad" });
+  const fatal = [];
+  stream.addEventListener("fatal", (e) => fatal.push(e.detail.code));
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401);
+  await flush();
+  FakeSocket.instances[1].drop(4401); // refused again, never opened
+  await flush();
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.deepEqual(fatal, [4401]);
+  assert.equal(stream.status, "offline");
+
+  const failing = makeStream({ token: "old", refreshToken: async () => { throw new Error("refresh token expired"); } });
+  const reasons = [];
+  failing.stream.addEventListener("status", (e) => reasons.push(e.detail.reason));
+  failing.stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401);
+  await flush();
+  assert.equal(FakeSocket.instances.length, 1);
+  assert.equal(failing.stream.status, "offline");
+  assert.match(reasons.at(-1), /refresh failed: refresh token expired/);
+});
+
+test("a session socket (no token) closed with 4401 does not try to refresh", async () => {
+  let called = false;
+  const { stream } = makeStream({ refreshToken: async () => { called = true; return "x"; } });
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401);
+  await flush();
+  assert.equal(called, false);
+  assert.equal(stream.status, "offline");
+});
+
+test("too many sockets (4429): offline with the reason, and only one retry after the long cool-down", () => {
+  const { stream, clock } = makeStream({ cooldownMs: 60000 });
+  const statuses = [];
+  stream.addEventListener("status", (e) => statuses.push(e.detail));
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].onclose({ code: 4429, reason: "too many sockets for this user" });
+  assert.equal(stream.status, "offline");
+  assert.deepEqual(statuses.at(-1), {
+    status: "offline", attempt: 0, reason: "too many sockets for this user", retryInMs: 60000,
+  });
+  // Nothing short is pending: only the cool-down.
+  assert.deepEqual([...clock.timers.values()].map((t) => t.ms), [60000]);
+  clock.fire();
+  assert.equal(FakeSocket.instances.length, 2);
+});
+
+test("forbidden (4403) shows offline with the server's reason and never reconnects", () => {
+  const { stream, clock } = makeStream();
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].onclose({ code: 4403, reason: "origin not allowed" });
+  clock.fire();
+  assert.equal(FakeSocket.instances.length, 1);
+  assert.equal(stream.status, "offline");
+});
+
+test("jwtRefresher posts the refresh token and hands over the rotated pair", async () => {
+  const calls = [];
+  const stored = {};
+  const fetchImpl = async (url, init) => {
+    calls.push({ url, init });
+    return { ok: true, status: 200, json: async () => ({ access: "A2", refresh: "R2" }) };
+  };
+  const refresh = jwtRefresher({ refresh: () => "R1", onTokens: (t) => Object.assign(stored, t), fetchImpl });
+  assert.equal(await refresh(), "A2");
+  assert.equal(calls[0].url, "/api/auth/token/refresh/");
+  assert.deepEqual(JSON.parse(calls[0].init.body), { refresh: "R1" });
+  assert.deepEqual(stored, { access: "A2", refresh: "R2" });
+  const refused = jwtRefresher({
+    refresh: "R1",
+    fetchImpl: async () => ({ ok: false, status: 401, json: async () => ({ detail: "Token is blacklisted" }) }),
+  });
+  await assert.rejects(refused, /Token is blacklisted/);
 });

@@ -1,15 +1,26 @@
 // The one WebSocket client of every Oddstream page (and of Node tests: no DOM needed).
 //
 // It connects, reconnects with exponential backoff and full jitter, treats a silent socket
-// (no frame within the heartbeat timeout) as dead, keeps the last version seen per match,
-// drops stale updates, asks for a resync when it sees a version gap, and on a reconnect
-// re-subscribes and asks for a resync from the last version it saw of each match. It tells
+// (no frame within the heartbeat timeout, or no open within it) as dead, keeps the last
+// version seen per match, drops stale updates, asks for a resync when it sees a version
+// gap, and on a reconnect re-subscribes and asks for a resync from the last version it saw
+// of each match. It tells
 // the page what happened through events: "status", "snapshot", "odds", "match", "bet",
-// "wallet", "presence", "gap", "reconnecting", "closed", "fatal", "message" (any other
-// frame) and "error".
+// "wallet", "presence", "gap", "reconnecting", "refreshed", "closed", "fatal", "message"
+// (any other frame) and "error".
+//
+// Statuses: "connecting", "open", "closed" (a reconnect is scheduled), "offline" (stopped, or
+// cooling down after a refusal; `reason` says why).
 
-// Close codes after which reconnecting cannot help (README, "Close codes").
-export const FATAL_CLOSE_CODES = new Set([4401, 4404]);
+// Close codes after which reconnecting cannot help (docs/frontend.md, "Close codes").
+export const CLOSE_CREDENTIALS_EXPIRED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+export const CLOSE_NOT_FOUND = 4404;
+export const CLOSE_TOO_MANY = 4429;
+export const FATAL_CLOSE_CODES = new Set([CLOSE_CREDENTIALS_EXPIRED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND]);
+// After a 4429 (too many sockets, or too many bad frames) the server asked us to back off:
+// wait this long, never the short backoff, so a refused client does not hammer it.
+const REFUSED_COOLDOWN_MS = 60000;
 // Past this many matches, a resumed socket asks for one full resync instead of one per match
 // (the server rate-limits client frames).
 const MAX_RESYNCS_ON_RESUME = 20;
@@ -45,6 +56,11 @@ export class OddsStream extends EventTarget {
     this.silenceTimer = null;
     this.subscriptions = new Set(); // matches subscribed to beyond the URL's, re-sent on reconnect
     this.opened = 0; // connections opened so far: after the first, an open is a resume
+    // On 4401, a function returning a fresh access token (or a promise of one); see jwtRefresher.
+    this.refreshToken = options.refreshToken || null;
+    this.refreshedSinceOpen = false; // a second 4401 before any open means the refresh did not help
+    this.cooldownMs = options.cooldownMs ?? REFUSED_COOLDOWN_MS;
+    this.usedToken = false; // whether the current connection carried a token
   }
 
   start() {
@@ -89,15 +105,16 @@ export class OddsStream extends EventTarget {
 
   connectUrl() {
     const token = typeof this.token === "function" ? this.token() : this.token;
+    this.usedToken = Boolean(token);
     if (!token) return this.url;
     return `${this.url}${this.url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
   }
 
   // --- internals -------------------------------------------------------------
-  setStatus(status) {
-    if (this.status === status) return;
+  setStatus(status, extra = {}) {
+    if (this.status === status && !extra.reason) return;
     this.status = status;
-    this.emit("status", { status, attempt: this.attempt });
+    this.emit("status", { status, attempt: this.attempt, ...extra });
   }
 
   emit(type, detail) {
@@ -108,9 +125,13 @@ export class OddsStream extends EventTarget {
     this.setStatus("connecting");
     const socket = new this.WebSocketImpl(this.connectUrl());
     this.socket = socket;
+    // A connect that neither opens nor fails (a black-holed address; node's WebSocket when
+    // the server is down) would otherwise wait for ever: the same timeout as a silent socket.
+    this.armSilenceTimer();
     socket.onopen = () => {
       this.attempt = 0;
       this.opened += 1;
+      this.refreshedSinceOpen = false;
       this.setStatus("open");
       this.armSilenceTimer();
       if (this.opened > 1) this.resume();
@@ -121,17 +142,55 @@ export class OddsStream extends EventTarget {
       this.clearTimer(this.silenceTimer);
       this.socket = null;
       if (this.stopped) return;
-      this.setStatus("closed");
       this.emit("closed", { code: event.code, reason: event.reason });
-      if (FATAL_CLOSE_CODES.has(event.code)) {
-        // A bad token or an unknown match: retrying would fail the same way.
-        this.stopped = true;
-        this.emit("fatal", { code: event.code, reason: event.reason });
+      if (event.code === CLOSE_CREDENTIALS_EXPIRED && this.usedToken && this.refreshToken && !this.refreshedSinceOpen) {
+        this.setStatus("connecting");
+        this.refreshAndReconnect(event);
         return;
       }
+      if (FATAL_CLOSE_CODES.has(event.code)) {
+        // Bad credentials, a refusal or an unknown match: retrying would fail the same way.
+        this.fail(event.code, event.reason);
+        return;
+      }
+      if (event.code === CLOSE_TOO_MANY) {
+        // The server refuses more from us for now: say so, and come back much later.
+        const reason = event.reason || "the server refused the connection (too many)";
+        this.setStatus("offline", { reason, retryInMs: this.cooldownMs });
+        this.scheduleReconnect(this.cooldownMs);
+        return;
+      }
+      this.setStatus("closed");
       this.scheduleReconnect();
     };
     socket.onerror = () => {}; // a close event always follows
+  }
+
+  fail(code, reason) {
+    this.stopped = true;
+    this.setStatus("offline", { reason: reason || `closed with code ${code}`, code });
+    this.emit("fatal", { code, reason });
+  }
+
+  async refreshAndReconnect(event) {
+    // The access token expired: get a new one and reconnect at once. The open resumes the
+    // subscriptions and resyncs by version, so no update falls in the gap.
+    this.refreshedSinceOpen = true;
+    let fresh;
+    try {
+      fresh = await this.refreshToken();
+    } catch (error) {
+      this.fail(event.code, `credentials expired, and the refresh failed: ${error.message || error}`);
+      return;
+    }
+    if (!fresh) {
+      this.fail(event.code, "credentials expired, and no new token was given");
+      return;
+    }
+    if (this.stopped) return;
+    if (typeof this.token !== "function") this.token = fresh;
+    this.emit("refreshed", {});
+    this.connect();
   }
 
   resume() {
@@ -146,8 +205,7 @@ export class OddsStream extends EventTarget {
     }
   }
 
-  scheduleReconnect() {
-    const delay = backoffDelay(this.attempt, this.backoff, this.random);
+  scheduleReconnect(delay = backoffDelay(this.attempt, this.backoff, this.random)) {
     this.attempt += 1;
     this.emit("reconnecting", { delay, attempt: this.attempt });
     this.reconnectTimer = this.setTimer(() => this.connect(), delay);
@@ -226,5 +284,25 @@ export class OddsStream extends EventTarget {
     this.versions.set(state.match, state.version);
     this.states.set(state.match, state);
     this.emit("odds", { match: state.match, state, previous, fromSnapshot });
+  }
+}
+
+// A `refreshToken` callback for OddsStream: POST the refresh token to simplejwt's refresh
+// endpoint, hand both new tokens to `onTokens` (the endpoint rotates the refresh token), and
+// return the new access token. `refresh` is the token or a function returning it.
+export function jwtRefresher({ refresh, onTokens = () => {}, url = "/api/auth/token/refresh/", fetchImpl } = {}) {
+  return async () => {
+    const token = typeof refresh === "function" ? refresh() : refresh;
+    if (!token) throw new Error("no refresh token");
+    const doFetch = fetchImpl || globalThis.fetch;
+    const reply = await doFetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh: token }),
+    });
+    const body = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error(body.detail || `refresh refused (HTTP ${reply.status})`);
+    onTokens(body);
+    return body.access;
   }
 }

@@ -1,41 +1,76 @@
-// The front page: live prices with a flash on every change and a connection indicator.
-import { OddsStream, wsUrl } from "../oddstream-client.js";
+// The board: every listed match with live prices. A price click fills the bet slip; matches
+// created or opened after the page loaded appear from their `match` frame, without a reload.
+import { applyState, runCountdowns, setStatus } from "../components/match-view.js";
+import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
+import { pageStream } from "../lib/live.js";
 
-const indicator = document.getElementById("connection");
-const rows = new Map(
-  [...document.querySelectorAll("tr[data-match-id]")].map((row) => [Number(row.dataset.matchId), row]),
-);
+const board = document.getElementById("board");
+const empty = document.getElementById("board-empty");
+const template = document.getElementById("match-card-template");
+const cards = new Map([...board.querySelectorAll(".match-card")].map((card) => [Number(card.dataset.matchId), card]));
+const fetching = new Map(); // match id -> promise of its card, so a burst of frames fetches once
 
-function flash(cell, direction) {
-  cell.classList.remove("up", "down");
-  void cell.offsetWidth; // restart the transition
-  cell.classList.add(direction);
-  setTimeout(() => cell.classList.remove(direction), 900);
+function place(card) {
+  // Kick-off order, as the server renders it.
+  const kickoff = Date.parse(card.dataset.kickoff);
+  const after = [...board.children].find((other) => Date.parse(other.dataset.kickoff) > kickoff);
+  board.insertBefore(card, after || null);
+  empty.hidden = true;
 }
 
-const stream = new OddsStream(wsUrl("/ws/odds/"));
-stream.addEventListener("status", (event) => {
-  indicator.textContent = event.detail.status;
-  indicator.className = `connection connection--${event.detail.status}`;
-});
-stream.addEventListener("odds", (event) => {
-  const { match, state } = event.detail;
-  const row = rows.get(match);
-  if (!row) return;
-  row.dataset.version = state.version;
-  row.querySelector(".status").textContent = state.status;
-  row.querySelector(".bets").textContent = state.bets;
-  for (const selection of ["home", "draw", "away"]) {
-    const cell = row.querySelector(`[data-selection="${selection}"]`);
-    const before = Number(cell.textContent);
-    const after = state.odds[selection];
-    cell.textContent = after.toFixed(2);
-    if (!Number.isNaN(before) && after !== before) flash(cell, after > before ? "up" : "down");
+function cardFor(info) {
+  const card = template.content.firstElementChild.cloneNode(true);
+  card.dataset.matchId = info.id;
+  card.dataset.kickoff = info.kickoff;
+  card.dataset.version = "0";
+  card.querySelector('[data-role="link"]').href = `/matches/${info.id}/`;
+  for (const side of ["home", "away"]) {
+    for (const name of card.querySelectorAll(`[data-role="name-${side}"]`)) name.textContent = info[`${side}_team`];
   }
+  card.querySelector(".prices").setAttribute("aria-label", `Prices: ${info.home_team} v ${info.away_team}`);
+  const time = card.querySelector('[data-role="kickoff"]');
+  time.dateTime = info.kickoff;
+  time.textContent = new Date(info.kickoff).toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  applyState(card, { match: info.id, version: info.version, odds: info.odds, markets: info.markets, status: info.status, bets: info.bets });
+  card.classList.add("match-card--new");
+  return card;
+}
+
+// A match this page has not shown yet: fetch its details once, then add its card.
+function ensureCard(id) {
+  if (cards.has(id)) return Promise.resolve(cards.get(id));
+  if (!fetching.has(id)) {
+    const request = fetch(`/api/matches/${id}/`)
+      .then((reply) => (reply.ok ? reply.json() : null))
+      .then((info) => {
+        fetching.delete(id);
+        if (!info || cards.has(id)) return cards.get(id) || null;
+        const card = cardFor(info);
+        cards.set(id, card);
+        place(card);
+        return card;
+      })
+      .catch(() => { fetching.delete(id); return null; });
+    fetching.set(id, request);
+  }
+  return fetching.get(id);
+}
+
+const stream = pageStream("/ws/odds/");
+const slip = new BetSlip({ stream });
+bindPriceButtons(board, slip);
+runCountdowns(board);
+
+stream.addEventListener("odds", async (event) => {
+  const { match, state } = event.detail;
+  const card = await ensureCard(match);
+  if (card) applyState(card, stream.states.get(match) || state); // the newest, if more came meanwhile
 });
-stream.addEventListener("match", (event) => {
-  const row = rows.get(event.detail.match);
-  if (row) row.querySelector(".status").textContent = event.detail.status;
+stream.addEventListener("match", async (event) => {
+  const { match, status } = event.detail;
+  const known = cards.has(match);
+  const card = await ensureCard(match);
+  if (card && known) setStatus(card, status);
 });
 stream.start();
-window.oddstream = stream; // for the console and the browser tests
+window.board = { cards, slip };

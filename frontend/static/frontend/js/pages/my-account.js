@@ -1,52 +1,80 @@
 // "My bets" and "Wallet": the private `bet` and `wallet` events of the signed-in bettor's
-// socket (session cookie) update the page in place.
-import { OddsStream, wsUrl } from "../oddstream-client.js";
+// socket (session cookie) settle bets and move the balance in place.
+import { pageStream } from "../lib/live.js";
+import { formatOdds, selectionLabel } from "../lib/format.js";
 
-const indicator = document.getElementById("connection");
 const betsBody = document.querySelector("#bets tbody");
-const ledgerBody = document.querySelector("#ledger tbody");
+const ledger = document.getElementById("ledger");
 const balance = document.getElementById("balance");
 const nowUtc = () => new Date().toISOString().replace("T", " ").slice(0, 19);
+const teams = new Map(); // match id -> promise of {home_team, away_team}
 
-function row(values) {
+function matchTeams(id) {
+  if (!teams.has(id)) {
+    teams.set(id, fetch(`/api/matches/${id}/`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})));
+  }
+  return teams.get(id);
+}
+
+function row(cells) {
   const tr = document.createElement("tr");
-  for (const value of values) {
+  for (const [label, value, className] of cells) {
     const td = document.createElement("td");
-    td.textContent = value ?? "";
+    td.dataset.label = label;
+    if (value instanceof Node) td.append(value);
+    else td.textContent = value ?? "–";
+    if (className) td.className = className;
     tr.append(td);
   }
   return tr;
 }
 
-function onBet(bet) {
+function badge(status) {
+  const span = document.createElement("span");
+  span.className = "badge status";
+  span.dataset.status = status;
+  span.textContent = status;
+  return span;
+}
+
+async function onBet(bet) {
   if (!betsBody) return;
   betsBody.querySelector("tr.empty")?.remove();
   const existing = betsBody.querySelector(`tr[data-bet-id="${bet.id}"]`);
   if (existing) {
-    existing.querySelector(".status").textContent = bet.status;
-    existing.querySelector(".payout").textContent = bet.payout ?? "";
-    existing.classList.add(bet.status === "won" ? "up" : "down");
+    const status = existing.querySelector(".status");
+    status.textContent = bet.status;
+    status.dataset.status = bet.status;
+    existing.querySelector(".payout").textContent = bet.payout ?? "–";
+    existing.classList.add("flash-settled");
     return;
   }
-  const tr = row([bet.id, `match ${bet.match}`, bet.selection, bet.stake, bet.odds.toFixed(2), bet.status, bet.payout, nowUtc()]);
+  const info = await matchTeams(bet.match);
+  const link = document.createElement("a");
+  link.href = `/matches/${bet.match}/`;
+  link.textContent = info.home_team ? `${info.home_team} v ${info.away_team}` : `match ${bet.match}`;
+  const tr = row([
+    ["#", bet.id], ["Match", link], ["Pick", selectionLabel(bet.selection, info)], ["Stake", bet.stake],
+    ["Odds", formatOdds(bet.odds)], ["Status", badge(bet.status)], ["Payout", bet.payout, "payout"], ["Placed", nowUtc()],
+  ]);
   tr.dataset.betId = bet.id;
-  tr.children[5].className = "status";
-  tr.children[6].className = "payout";
-  betsBody.prepend(tr);
+  if (!betsBody.querySelector(`tr[data-bet-id="${bet.id}"]`)) betsBody.prepend(tr);
 }
 
 function onWallet(event) {
   if (balance) balance.textContent = event.balance;
-  if (ledgerBody) ledgerBody.prepend(row([nowUtc(), event.reason, event.change, event.balance, ""]));
+  if (!ledger) return;
+  if (ledger.dataset.page !== "1") {
+    // Older pages stay as they are; say that newer entries exist.
+    document.getElementById("ledger-newer").hidden = false;
+    return;
+  }
+  const body = ledger.querySelector("tbody");
+  body.prepend(row([["When", nowUtc()], ["Kind", event.reason], ["Amount", event.change], ["Balance after", event.balance], ["Bet", null]]));
+  while (body.rows.length > Number(ledger.dataset.pageSize)) body.lastElementChild.remove();
 }
 
-// Any socket of the user receives their private events; subscribe to no match.
-const stream = new OddsStream(wsUrl("/ws/odds/"));
-stream.addEventListener("status", (event) => {
-  indicator.textContent = event.detail.status;
-  indicator.className = `connection connection--${event.detail.status}`;
-});
+const stream = pageStream("/ws/odds/"); // any socket of the user gets their private events
 stream.addEventListener("bet", (event) => onBet(event.detail));
 stream.addEventListener("wallet", (event) => onWallet(event.detail));
 stream.start();
-window.oddstream = stream;

@@ -1,0 +1,83 @@
+// The bet slip's logic, without the DOM (tested under Node): one Idempotency-Key per intent,
+// the request body, and what each API reply means for the fan.
+import { STATUS_LABELS, formatOdds } from "./format.js";
+
+// One key per intent: the same bet sent again (a double click, a retry after a lost reply)
+// carries the same key, so the server places it once. Any change to what is being bet, or a
+// definite answer, starts a new intent.
+export class BetIntent {
+  constructor(newKey = () => globalThis.crypto.randomUUID()) {
+    this.newKey = newKey;
+    this.fingerprint = null;
+    this.current = null;
+  }
+
+  keyFor(body) {
+    const fingerprint = JSON.stringify(body);
+    if (fingerprint !== this.fingerprint || !this.current) {
+      this.fingerprint = fingerprint;
+      this.current = this.newKey();
+    }
+    return this.current;
+  }
+
+  // The server answered for sure (placed, or refused and wrote nothing): the next press is a new bet.
+  answered() {
+    this.current = null;
+    this.fingerprint = null;
+  }
+}
+
+export function betBody({ match, selection, stake, odds, accept }) {
+  return { match, selection, stake, odds, accept_odds_change: accept };
+}
+
+// Replies after which the server may or may not have placed the bet: keep the key, so that
+// pressing again can only replay it.
+export function isAmbiguous(status) {
+  return status === 0 || status >= 500;
+}
+
+const FIELD_OF = { stake: "stake", odds: "odds", accept_odds_change: "accept", selection: "odds", match: "general" };
+
+function words(messages) {
+  return [].concat(messages).map(String).join(" ");
+}
+
+// What the reply means: {kind: "accepted", bet}, {kind: "odds_changed", from, to}, or
+// {kind: "refused", fields: {stake?, odds?, accept?, general?}} with every message in words.
+export function interpretReply({ status, body = {}, retryAfter = null, selection, quoted }) {
+  if (status >= 200 && status < 300) return { kind: "accepted", bet: body };
+  if (status === 409 && body.code === "odds_changed" && body.odds) {
+    return { kind: "odds_changed", from: quoted, to: body.odds[selection], version: body.version };
+  }
+  const fields = {};
+  const add = (field, text) => { fields[field] = fields[field] ? `${fields[field]} ${text}` : text; };
+  if (status === 0) {
+    add("general", "No answer from the server. Press “Place bet” again: it is sent with the same key, so it is placed at most once.");
+  } else if (status === 400 && body.errors) {
+    for (const [name, messages] of Object.entries(body.errors)) add(FIELD_OF[name] || "general", words(messages));
+  } else if (status === 401) {
+    add("general", "You are signed out: sign in again to bet.");
+  } else if (status === 403) {
+    add("general", /csrf/i.test(body.detail || "") ? "This page is out of date: reload it, then bet again." : body.detail || "You may not place this bet.");
+  } else if (status === 409 && body.code === "insufficient_funds") {
+    add("stake", `Your balance is ${body.balance}: lower the stake.`);
+  } else if (status === 409 && body.code === "match_not_open") {
+    add("general", `This match is ${(STATUS_LABELS[body.status] || body.status || "not open").toLowerCase()}: it takes no bets now.`);
+  } else if (status === 422) {
+    add("general", "This bet's key was already used for a different bet: change nothing and press again.");
+  } else if (status === 429) {
+    add("general", `Too many bets in a short time: wait ${retryAfter || "a few"} s, then press again.`);
+  } else if (status >= 500) {
+    add("general", `The server could not take the bet (HTTP ${status}). Press again: the same key makes sure it is placed at most once.`);
+  } else {
+    add("general", body.detail || `The bet was refused (HTTP ${status}).`);
+  }
+  return { kind: "refused", fields };
+}
+
+export function oddsChangedText(from, to) {
+  const better = Number(to) > Number(from);
+  return `The price moved from ${formatOdds(from)} to ${formatOdds(to)} (${better ? "better" : "worse"} for you). Accept ${formatOdds(to)}?`;
+}
