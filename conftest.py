@@ -1,15 +1,21 @@
 """Fixtures shared by every app's tests."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from celery import current_app
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from betting.tests.factories import MatchFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Throttles and coalescing flags live in the (real, Redis) cache: start each test clean."""
+    """Throttles and coalescing flags live in the cache (Redis, or locmem in the fast unit
+    run): start each test clean."""
     cache.clear()
 
 
@@ -40,24 +46,45 @@ def published(monkeypatch) -> list[tuple[str, dict, dict]]:
     """Every event published after commit, as (stream, frame, routing), instead of Redis."""
     events: list[tuple[str, dict, dict]] = []
     monkeypatch.setattr(
-        "workers.publisher.publish_now", lambda stream, frame, **routing: events.append((stream, frame, routing))
+        "realtime.publisher.publish_now", lambda stream, frame, **routing: events.append((stream, frame, routing))
     )
     return events
+
+
+def trader():
+    """A staff member of the `traders` group (created by a migration): may trade and settle."""
+    from django.contrib.auth.models import Group
+
+    from betting.permissions import TRADERS_GROUP
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=TRADERS_GROUP))
+    return user
 
 
 @pytest.fixture
 def staff_client(db) -> APIClient:
     client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(trader())
     return client
 
 
 @pytest.fixture
 def throttle_rate(monkeypatch):
     """Set one throttle scope's rate for a test (DRF reads the rates dict at request time)."""
-    from rest_framework.throttling import SimpleRateThrottle
 
     def set_rate(scope: str, rate: str) -> None:
         monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, rate)
 
     return set_rate
+
+
+@pytest.fixture
+def run_task() -> Callable[..., Any]:
+    """Run a Celery task inline by its registered name (an app's `jobs` name), as a worker
+    would run it from the queue, and return its result or raise its error."""
+
+    def run(name: str, **kwargs: Any) -> Any:
+        return current_app.tasks[name].apply(kwargs=kwargs).get()
+
+    return run

@@ -1,9 +1,11 @@
 """The seeds' delivery design, for `bench_delivery` to measure against: `daphne bench.baseline_asgi:application`.
 
-Every socket is a consumer with its own channel in `channels_redis.core.RedisChannelLayer`,
-added to one group; the publisher's `group_send` writes the message into every member's
-channel and each consumer encodes it to JSON and sends it. Nothing else (no auth, no
-database), so the measurement is of the delivery path alone.
+Every socket is a consumer with its own channel, added to one group; the publisher's
+`group_send` writes the message into every member's channel and each consumer encodes it to
+JSON and sends it. BASELINE_DESIGN picks the layer: `baseline` is
+`channels_redis.core.RedisChannelLayer` (the seeds' settings), `pubsub` is
+`channels_redis.pubsub.RedisPubSubChannelLayer`. Nothing else (no auth, no database), so the
+measurement is of the delivery path alone.
 """
 
 import json
@@ -22,12 +24,27 @@ from django.urls import path  # noqa: E402
 
 from bench.delivery_publisher import BASELINE_GROUP  # noqa: E402
 
-settings.CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+BACKENDS = {
+    "baseline": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
+
+
+def baseline_config(design: str) -> dict[str, Any]:
+    return {
+        "BACKEND": BACKENDS[design],
         "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": os.environ["BASELINE_PREFIX"]},
     }
-}
+
+
+def baseline_layer(design: str) -> Any:
+    from django.utils.module_loading import import_string
+
+    config = baseline_config(design)
+    return import_string(config["BACKEND"])(**config["CONFIG"])
+
+
+settings.CHANNEL_LAYERS = {"default": baseline_config(os.environ.get("BASELINE_DESIGN", "baseline"))}
 
 
 class SeedOddsConsumer(AsyncWebsocketConsumer):

@@ -5,9 +5,10 @@ child process places the bets with `services.bet_place` (the bet transaction and
 after-commit enqueue) as evenly as it can over one second, and listens to the odds stream.
 Two ways in: `bet_place` itself (one transaction per bet, whose commit rate on this machine
 is below 1,000/s), and 10 bets per transaction doing what bet_place does, so the arrival
-rate really is 1,000 a second. Prints the recomputes the worker ran against the coalescing
-bound, the versions published, and the delay from the last bet's commit to the publish that
-counts it. Three runs each.
+rate really is 1,000 a second. Prints the recomputes the worker started (counted in Redis by
+the recompute itself) against the coalescing bound, the versions published (from the
+database), and the delay from the last bet's commit to the publish that counts it. Three
+runs each.
 """
 
 import statistics

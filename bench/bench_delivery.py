@@ -1,4 +1,5 @@
-"""WebSocket delivery: Oddstream's hub against the seeds' per-consumer `group_send`, side by side.
+"""WebSocket delivery: Oddstream's channel layer (the hub) against the seeds' per-consumer
+`group_send` on channels_redis' `RedisChannelLayer` and on its `RedisPubSubChannelLayer`, side by side.
 
 For each design and each socket count (100 / 1,000 / 5,000 on one Daphne process):
 start the server fresh, connect the sockets from separate load-generator processes
@@ -13,8 +14,14 @@ start the server fresh, connect the sockets from separate load-generator process
   not converge to the latest version of every match, with the time the slowest one took;
 - the load generator's own CPU and worst event-loop lag, to show it was not the bottleneck.
 
+Design `hub2` (only when DELIVERY_DESIGNS names it): two hub Daphne processes sharing
+DELIVERY_TWO_WEB_SOCKETS sockets (default 10,000), half on each, server CPU and memory summed
+over both; it also checks that presence (`realtime.presence.counts()`) totals the odds sockets
+of both processes.
+
 Bounded: at most a few minutes in all, 127.0.0.1 only. Settings: DELIVERY_SOCKETS
-(e.g. "100,1000"), DELIVERY_SECONDS, DELIVERY_CLIENT_PROCESSES.
+(e.g. "100,1000"), DELIVERY_SECONDS, DELIVERY_CLIENT_PROCESSES, DELIVERY_DESIGNS
+(`hub,baseline,pubsub`, and `hub2`), DELIVERY_TWO_WEB_SOCKETS.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+from django.test.utils import override_settings
+
+from realtime.presence import counts
 from tests.integration.harness import BIN, ROOT, ManagedProcess, Stack
 from workers.embedded_redis import free_port
 
@@ -38,8 +49,13 @@ RATE = 20.0
 MATCHES = 10
 SECONDS = float(os.environ.get("DELIVERY_SECONDS", "10"))
 SOCKETS = [int(n) for n in os.environ.get("DELIVERY_SOCKETS", "100,1000,5000").split(",")]
+DESIGNS = os.environ.get("DELIVERY_DESIGNS", "hub,baseline,pubsub").split(",")
+TWO_WEB_SOCKETS = int(os.environ.get("DELIVERY_TWO_WEB_SOCKETS", "10000"))
 CLIENT_PROCESSES = int(os.environ.get("DELIVERY_CLIENT_PROCESSES", "4"))
 DRAIN_SECONDS = 3.0
+# A path: py-spy records a flame graph (SVG) of the hub's Daphne process during the publishing
+# phase of the largest socket count (the per-delivery cost breakdown in docs/realtime-delivery.md).
+PROFILE = os.environ.get("DELIVERY_PROFILE", "")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -60,6 +76,10 @@ def percentile(values: list[float], fraction: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (i < total % parts) for i in range(parts)]
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -89,6 +109,7 @@ class Result:
     client_cpu: float
     client_lag_ms: float
     publish_ms: float
+    presence: str = "-"  # odds sockets counted by presence / connected (hub designs)
 
 
 class Scenario:
@@ -96,14 +117,19 @@ class Scenario:
         self.stack = stack
         self.design = design
         self.sockets = sockets
-        self.env = {**stack.env, "BASELINE_PREFIX": f"bench-baseline-{uuid.uuid4().hex[:8]}:"}
+        self.env = {
+            **stack.env,
+            "BASELINE_PREFIX": f"bench-baseline-{uuid.uuid4().hex[:8]}:",
+            "BASELINE_DESIGN": design,
+        }
         self.processes: list[subprocess.Popen[str]] = []
 
     def start_server(self) -> tuple[ManagedProcess, int]:
-        if self.design == "hub":
+        if self.design in ("hub", "hub2"):
             return self.stack.start_web()
         port = free_port()
         self.stack.env["BASELINE_PREFIX"] = self.env["BASELINE_PREFIX"]
+        self.stack.env["BASELINE_DESIGN"] = self.design
         process = self.stack._spawn(
             f"baseline:{port}",
             [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.baseline_asgi:application"],
@@ -124,48 +150,87 @@ class Scenario:
         return process
 
     def run(self) -> Result:
-        server, port = self.start_server()
-        pid = server.popen.pid
+        servers = [self.start_server() for _ in range(2 if self.design == "hub2" else 1)]
         try:
-            return self._measure(pid, port)
+            return self._measure([server.popen.pid for server, _ in servers], [port for _, port in servers])
         finally:
             for process in self.processes:
                 if process.poll() is None:
                     process.kill()
                     process.wait(timeout=10)
-            server.stop()
+            for server, _ in servers:
+                server.stop()
 
-    def _measure(self, pid: int, port: int) -> Result:
+    def presence(self, connected: int) -> str:
+        """Odds sockets as presence totals them over every web process, against those connected."""
+        with override_settings(REALTIME_PREFIX=self.stack.env["REALTIME_PREFIX"]):
+            counted = counts(redis.Redis.from_url(self.stack.redis_url)).get("odds", 0)
+        return f"{counted}/{connected}"
+
+    def _measure(self, pids: list[int], ports: list[int]) -> Result:
         # One socket first: the hub starts on the first connection; its cost is not per socket.
-        warm = self.spawn("bench.delivery_client", str(port), "/ws/odds/", "1")
-        warm.stdout.readline()
-        warm.stdin.write("quit\n")
-        warm.stdin.flush()
-        warm.wait(timeout=30)
+        for port in ports:
+            warm = self.spawn("bench.delivery_client", str(port), "/ws/odds/", "1")
+            warm.stdout.readline()
+            warm.stdin.write("quit\n")
+            warm.stdin.flush()
+            warm.wait(timeout=30)
         time.sleep(1.0)
-        rss_before = rss_bytes(pid)
+        rss_before = sum(rss_bytes(pid) for pid in pids)
 
-        shares = [
-            self.sockets // CLIENT_PROCESSES + (i < self.sockets % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)
+        # The sockets split evenly over the servers, each server's over its client processes.
+        per_server = max(1, CLIENT_PROCESSES // len(ports))
+        clients = [
+            self.spawn("bench.delivery_client", str(port), "/ws/odds/", str(n))
+            for port, server_share in zip(ports, split(self.sockets, len(ports)), strict=True)
+            for n in split(server_share, per_server)
+            if n
         ]
-        clients = [self.spawn("bench.delivery_client", str(port), "/ws/odds/", str(n)) for n in shares if n]
         connected = 0
         for client in clients:
             ready = client.stdout.readline().split()
             connected += int(ready[1])
         time.sleep(2.0)
-        rss_idle = rss_bytes(pid)
+        rss_idle = sum(rss_bytes(pid) for pid in pids)
+        presence = self.presence(connected) if self.design in ("hub", "hub2") else "-"
+        if presence != "-":
+            print(f"  {self.design} {self.sockets}: presence (odds) counted/expected {presence}", flush=True)
 
         for client in clients:
             client.stdin.write("start\n")
             client.stdin.flush()
-        cpu_before = cpu_seconds(pid)
+        profiler = None
+        pid = pids[0]
+        if PROFILE and self.design == "hub" and self.sockets == max(SOCKETS):
+            profiler = subprocess.Popen(
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--output",
+                    PROFILE,
+                    "--format",
+                    "flamegraph",
+                    "--duration",
+                    str(int(SECONDS)),
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
         started = time.monotonic()
-        publisher = self.spawn("bench.delivery_publisher", self.design, str(RATE), str(SECONDS), str(MATCHES))
+        layer = self.design.removesuffix("2")  # hub2 publishes as the hub does
+        publisher = self.spawn("bench.delivery_publisher", layer, str(RATE), str(SECONDS), str(MATCHES))
         published = json.loads(publisher.stdout.readline())
         time.sleep(DRAIN_SECONDS)
         elapsed = time.monotonic() - started
-        server_cpu = cpu_seconds(pid) - cpu_before
+        server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        if profiler is not None:
+            profiler.wait(timeout=60)
 
         final = json.dumps({"versions": published["versions"], "sent": published["sent"]})
         reports = []
@@ -195,6 +260,7 @@ class Scenario:
             client_cpu=sum(r["cpu_seconds"] for r in reports) / elapsed,
             client_lag_ms=max(r["max_loop_lag"] for r in reports) * 1000,
             publish_ms=published["publish_ms_p50"],
+            presence=presence,
         )
 
 
@@ -202,10 +268,10 @@ def print_table(results: list[Result]) -> None:
     header = (
         "| design | sockets | connected | deliveries/s | deliveries per server CPU-s | server CPU (cores) "
         "| latency p50 / p99 (ms) | not delivered | converged (slowest) | RSS per idle socket "
-        "| load gen CPU (cores) / worst loop lag | publish call p50 |"
+        "| load gen CPU (cores) / worst loop lag | publish call p50 | presence (odds) |"
     )
     print(header)
-    print("|" + "|".join("---" for _ in range(12)) + "|")
+    print("|" + "|".join("---" for _ in range(13)) + "|")
     for r in results:
         converged = f"{r.converged}/{r.connected}" + (
             f" ({r.converge_max_ms:.0f} ms)" if r.converge_max_ms != float("inf") else ""
@@ -213,34 +279,44 @@ def print_table(results: list[Result]) -> None:
         print(
             f"| {r.design} | {r.sockets:,} | {r.connected:,} | {r.deliveries_per_s:,.0f} | {r.per_cpu_s:,.0f} "
             f"| {r.server_cpu:.2f} | {r.p50_ms:,.0f} / {r.p99_ms:,.0f} | {r.missing_pct:.1f}% | {converged} "
-            f"| {r.kib_per_socket:.1f} KiB | {r.client_cpu:.2f} / {r.client_lag_ms:.0f} ms | {r.publish_ms:.2f} ms |"
+            f"| {r.kib_per_socket:.1f} KiB | {r.client_cpu:.2f} / {r.client_lag_ms:.0f} ms | {r.publish_ms:.2f} ms "
+            f"| {r.presence} |"
         )
     by_key = {(r.design, r.sockets): r for r in results}
     for sockets in SOCKETS:
-        hub, base = by_key.get(("hub", sockets)), by_key.get(("baseline", sockets))
-        if hub and base and base.per_cpu_s:
-            print(
-                f"{sockets:,} sockets: hub delivers {hub.per_cpu_s / base.per_cpu_s:.1f}x the baseline per server CPU-s"
-            )
+        hub = by_key.get(("hub", sockets))
+        for other in ("baseline", "pubsub"):
+            base = by_key.get((other, sockets))
+            if hub and base and base.per_cpu_s:
+                print(
+                    f"{sockets:,} sockets: the hub delivers {hub.per_cpu_s / base.per_cpu_s:.1f}x "
+                    f"{other} per server CPU-s"
+                )
 
 
 def main() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))  # children inherit it
     print(
-        f"{RATE:g} updates/s over {MATCHES} matches for {SECONDS:g} s; {CLIENT_PROCESSES} client processes", flush=True
+        f"{RATE:g} updates/s over {MATCHES} matches for {SECONDS:g} s; {CLIENT_PROCESSES} client processes; "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
     )
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as workdir:
         stack = Stack(Path(workdir))
+        # Thousands of sockets from one address: the per-IP cap would refuse all but the first.
+        stack.env["REALTIME_MAX_SOCKETS_PER_IP"] = "0"
         try:
             stack.manage("migrate", "--noinput")
             stack.manage("load_demo_data")
-            for sockets in SOCKETS:
-                for design in ("hub", "baseline"):
-                    result = Scenario(stack, design, sockets).run()
-                    results.append(result)
-                    print(f"  {design} {sockets}: {result}", flush=True)
+            runs = [(design, sockets) for sockets in SOCKETS for design in DESIGNS if design != "hub2"]
+            if "hub2" in DESIGNS:
+                runs.append(("hub2", TWO_WEB_SOCKETS))
+            for design, sockets in runs:
+                result = Scenario(stack, design, sockets).run()
+                results.append(result)
+                print(f"  {design} {sockets}: {result}", flush=True)
         finally:
             stack.close()
     print()

@@ -140,7 +140,9 @@ class Client(asyncio.Protocol):
         self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
 
 
-async def open_clients(port: int, path: str, count: int, stats: Stats) -> tuple[list[Client], int]:
+async def open_clients(
+    port: int, path: str, count: int, stats: Stats, client_class: type[Client] = Client
+) -> tuple[list[Client], int]:
     loop = asyncio.get_running_loop()
     clients: list[Client] = []
     failed = 0
@@ -151,7 +153,7 @@ async def open_clients(port: int, path: str, count: int, stats: Stats) -> tuple[
         async with limit:
             for attempt in range(4):
                 try:
-                    _, client = await loop.create_connection(lambda: Client(stats, path, port), "127.0.0.1", port)
+                    _, client = await loop.create_connection(lambda: client_class(stats, path, port), "127.0.0.1", port)
                     if await asyncio.wait_for(client.opened, 30):
                         clients.append(client)
                         return

@@ -1,11 +1,13 @@
 """The worker side of `bench_delivery`: publish odds updates at a fixed rate, then report.
 
-`python -m bench.delivery_publisher hub|baseline RATE SECONDS MATCHES` publishes RATE
+`python -m bench.delivery_publisher hub|baseline|pubsub RATE SECONDS MATCHES` publishes RATE
 updates a second, round robin over MATCHES matches (versions rise by one per match), each
 frame carrying its publish time in `sent`. `hub` publishes the way Oddstream's workers do
-(`workers.publisher.Publisher`: one PUBLISH on a warm connection); `baseline` the way the
-seeds' design does, `channel_layer.group_send` through `channels_redis.core.RedisChannelLayer`,
-from one persistent event loop (fairer to it than a fresh `async_to_sync` loop per message).
+(`HubChannelLayer.publish` from sync code: one pipelined PUBLISH on a warm connection);
+`baseline` the way the seeds' design does, `channel_layer.group_send` through
+`channels_redis.core.RedisChannelLayer`, and `pubsub` the same through channels_redis'
+`RedisPubSubChannelLayer`, both from one persistent event loop (fairer to them than a fresh
+`async_to_sync` loop per message).
 Prints one JSON line: the final version and publish time of each match, and the cost of a
 publish call.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import time
@@ -43,17 +44,15 @@ async def run(design: str, rate: float, seconds: float, matches: int) -> dict[st
 
         django.setup()
         from realtime import streams
-        from workers.publisher import Publisher
-
-        publisher = Publisher(os.environ["REDIS_URL"])
+        from realtime.publisher import publish as publish_event
 
         async def publish(message: dict[str, Any]) -> None:
-            publisher.publish(streams.ODDS, message, match=message["match"], version=message["version"])
+            publish_event(streams.ODDS, message, match=message["match"], version=message["version"])
 
     else:
-        from channels_redis.core import RedisChannelLayer
+        from bench.baseline_asgi import baseline_layer
 
-        layer = RedisChannelLayer(hosts=[os.environ["REDIS_URL"]], prefix=os.environ["BASELINE_PREFIX"])
+        layer = baseline_layer(design)
 
         async def publish(message: dict[str, Any]) -> None:
             await layer.group_send(BASELINE_GROUP, {"type": "odds.update", "data": message})

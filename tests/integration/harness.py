@@ -8,6 +8,7 @@ processes it starts. Every process listens on 127.0.0.1 only, and every wait is 
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -17,10 +18,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+import psycopg
+import redis
 
+from realtime.transport import DAPHNE_SIZE_ARGS
 from workers.embedded_redis import free_port, redis_answers, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,9 +72,13 @@ class ManagedProcess:
 
 
 class Stack:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, dedicated_redis: bool = False) -> None:
+        """`dedicated_redis`: always start a Redis of its own (on a free port), which the test
+        may stop and start again; never the machine's."""
         self.workdir = workdir
         self.processes: list[ManagedProcess] = []
+        self._dedicated_redis = dedicated_redis
+        self._redis_port: int | None = None
         self._embedded_redis: subprocess.Popen[bytes] | None = None
         self._pg_database: str | None = None
         self.redis_url = self._redis()
@@ -90,13 +99,12 @@ class Stack:
     def _redis(self) -> str:
         base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         database = os.environ.get("TEST_REDIS_DB", "15")
-        if redis_answers(base):
+        if redis_answers(base) and not self._dedicated_redis:
             url = urlparse(base)._replace(path=f"/{database}").geturl()
         else:
-            port = free_port()
-            self._embedded_redis = start_embedded(port)
-            url = f"redis://127.0.0.1:{port}/{database}"
-        import redis
+            self._redis_port = free_port()
+            self._embedded_redis = start_embedded(self._redis_port)
+            url = f"redis://127.0.0.1:{self._redis_port}/{database}"
 
         redis.Redis.from_url(url).flushdb()  # queues and flags of an earlier, killed run
         return url
@@ -104,14 +112,25 @@ class Stack:
     def _database(self) -> str:
         configured = os.environ.get("DATABASE_URL", "")
         if configured.startswith(("postgres://", "postgresql://")):
-            import psycopg
-
             name = f"oddstream_it_{uuid.uuid4().hex[:10]}"
             with psycopg.connect(maintenance_url(configured), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             self._pg_database = name
             return urlparse(configured)._replace(path=f"/{name}").geturl()
         return f"sqlite:///{self.workdir / 'integration.sqlite3'}"
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of one read straight from the stack's database (SQLite or PostgreSQL), without
+        Django: it works whatever state the stack's processes are in."""
+        if self.database_url.startswith("sqlite"):
+            import sqlite3
+
+            with sqlite3.connect(self.database_url.removeprefix("sqlite:///"), timeout=10) as conn:
+                return list(conn.execute(sql).fetchall())
+        import psycopg
+
+        with psycopg.connect(self.database_url, connect_timeout=3) as conn:
+            return list(conn.execute(sql).fetchall())
 
     # --- Processes --------------------------------------------------------------
     def manage(self, *args: str) -> str:
@@ -143,11 +162,13 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_web(self, port: int | None = None) -> tuple[ManagedProcess, int]:
+    def start_web(
+        self, port: int | None = None, application: str = "config.asgi:application"
+    ) -> tuple[ManagedProcess, int]:
         port = port or free_port()
         process = self._spawn(
             f"daphne:{port}",
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [str(BIN / "daphne"), *DAPHNE_SIZE_ARGS, "-b", "127.0.0.1", "-p", str(port), application],
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -161,7 +182,7 @@ class Stack:
             time.sleep(0.1)
         raise RuntimeError("Daphne did not start:\n" + "\n".join(process.lines[-40:]))
 
-    def start_worker(self) -> ManagedProcess:
+    def start_worker(self, *extra: str, concurrency: int = 1) -> ManagedProcess:
         process = self._spawn(
             "celery-worker",
             [
@@ -172,15 +193,42 @@ class Stack:
                 "-Q",
                 "odds,settlement,default",
                 "--concurrency",
-                "1",
+                str(concurrency),
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel",
                 "INFO",
+                *extra,
             ],
         )
         process.wait_for_line("ready.", timeout=60)
         return process
+
+    def kill_redis(self) -> None:
+        """Kill the stack's own Redis at once (SIGKILL: no goodbye to its clients)."""
+        assert self._embedded_redis is not None, "only a Stack(dedicated_redis=True) may stop its Redis"
+        self._embedded_redis.kill()
+        self._embedded_redis.wait(timeout=10)
+
+    def restart_redis(self) -> None:
+        """Start the stack's Redis again on the same port, empty (it never persists)."""
+        assert self._redis_port is not None
+        self._embedded_redis = start_embedded(self._redis_port)
+
+    def start_beat(self) -> ManagedProcess:
+        return self._spawn(
+            "celery-beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.workdir / "celerybeat-schedule"),
+            ],
+        )
 
     def close(self) -> None:
         for process in reversed(self.processes):
@@ -189,10 +237,18 @@ class Stack:
             self._embedded_redis.terminate()
             self._embedded_redis.wait(timeout=10)
         if self._pg_database is not None:
-            import psycopg
-
             with psycopg.connect(maintenance_url(os.environ["DATABASE_URL"]), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_database}" WITH (FORCE)')
+
+
+@functools.cache
+def bearer_headers(base_url: str, email: str, password: str) -> dict[str, str]:
+    """An `Authorization: Bearer` header for the account, one sign-in per server and account
+    (HTTP Basic is off outside DEBUG, and sign-ins are throttled)."""
+    reply = httpx.post(f"{base_url}/api/auth/token/", json={"email": email, "password": password}, timeout=10)
+    if reply.status_code != 200:
+        raise RuntimeError(f"Sign-in failed ({reply.status_code}): {reply.text}")
+    return {"Authorization": f"Bearer {reply.json()['access']}"}
 
 
 async def session_client(base_url: str, username: str, password: str) -> httpx.AsyncClient:

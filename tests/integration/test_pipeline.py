@@ -9,7 +9,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.harness import Stack, session_client
+from tests.integration.harness import Stack, bearer_headers, session_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -50,8 +50,8 @@ async def test_bet_moves_odds_on_both_protocols(running: int) -> None:
         async with httpx.AsyncClient() as client:
             reply = await client.post(
                 f"http://127.0.0.1:{port}/api/bets/",
-                json={"match": match["id"], "selection": "home", "stake": "400.00"},
-                auth=DEMO,
+                json={"match": match["id"], "selection": "home", "stake": "400.00", "odds": before["odds"]["home"]},
+                headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
             )
         assert reply.status_code == 201, reply.text
 
@@ -75,8 +75,8 @@ async def test_all_matches_socket_gets_every_match(running: int) -> None:
         async with httpx.AsyncClient() as client:
             reply = await client.post(
                 f"http://127.0.0.1:{port}/api/bets/",
-                json={"match": target["id"], "selection": "away", "stake": "300.00"},
-                auth=DEMO,
+                json={"match": target["id"], "selection": "away", "stake": "300.00", "accept_odds_change": "any"},
+                headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
             )
         assert reply.status_code == 201
         update = await next_of_type(ws, "odds")
@@ -127,7 +127,12 @@ async def test_latency_bet_reply_to_websocket(running: int) -> None:
             started = time.perf_counter()
             reply = await client.post(
                 "/api/bets/",
-                json={"match": match["id"], "selection": ("home", "away")[index % 2], "stake": "100.00"},
+                json={
+                    "match": match["id"],
+                    "selection": ("home", "away")[index % 2],
+                    "stake": "100.00",
+                    "accept_odds_change": "any",
+                },
             )
             replied = time.perf_counter()
             assert reply.status_code == 201

@@ -95,7 +95,7 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
 
         reply = await alice.post(
             "/api/bets/",
-            json={"match": match_id, "selection": "home", "stake": "400.00"},
+            json={"match": match_id, "selection": "home", "stake": "400.00", "odds": 2.1},
             headers={"Idempotency-Key": "alice-1"},
         )
         assert reply.status_code == 201, reply.text

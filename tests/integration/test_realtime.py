@@ -17,12 +17,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-import redis
 import websockets
 from rest_framework_simplejwt.tokens import AccessToken
 
 from realtime import streams
-from tests.integration.harness import ManagedProcess, Stack
+from realtime.layer import HubChannelLayer
+from tests.integration.harness import ManagedProcess, Stack, bearer_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -45,11 +45,19 @@ class Running:
     web1: Web
     web2: Web
     users: dict[str, int] = field(default_factory=dict)
+    layer: HubChannelLayer | None = None
 
     def publish(self, stream: str, frame: dict, **routing: object) -> int:
-        client = redis.Redis.from_url(self.stack.redis_url)
-        channel = f"{self.stack.env['REALTIME_PREFIX']}:stream:{stream}"
-        return int(client.publish(channel, streams.encode_envelope(frame, **routing)))
+        """Publish as the workers do (through the channel layer); returns how many web processes got it."""
+        if self.layer is None:  # one connection pool for the whole run, as a worker has
+            self.layer = HubChannelLayer(hosts=[self.stack.redis_url], prefix=self.stack.env["REALTIME_PREFIX"])
+        layer = self.layer
+        sent = [
+            pair
+            for groups, message in streams.group_messages(stream, frame, dict(routing))
+            for pair in layer.encode_group_send(groups, message)
+        ]
+        return min(layer.publish_encoded(sent))
 
 
 class Client:
@@ -151,8 +159,8 @@ def api_match(port: int, match_id: int | None = None) -> dict:
 def place_bet(port: int, match_id: int, selection: str = "home", stake: str = "150.00") -> None:
     reply = httpx.post(
         f"http://127.0.0.1:{port}/api/bets/",
-        json={"match": match_id, "selection": selection, "stake": stake},
-        auth=DEMO,
+        json={"match": match_id, "selection": selection, "stake": stake, "accept_odds_change": "any"},
+        headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
         timeout=10,
     )
     assert reply.status_code == 201, reply.text
