@@ -355,6 +355,9 @@ class Hub:
             try:
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(*fixed, *self._subscribed)
+                    # redis-py can swallow a cancellation that lands during the subscribe (the
+                    # task stays `cancelling`): stop here, or this loop would outlive its loop.
+                    raise_if_cancelling()
                     self._pubsub = pubsub
                     self._connected.set()
                     backoff = 0.2
@@ -365,6 +368,7 @@ class Hub:
                     logger.info("Hub subscribed to %s", fixed)
                     while True:
                         message = await pubsub.get_message(timeout=5.0)
+                        raise_if_cancelling()
                         if message is None:
                             continue
                         batch = [message]

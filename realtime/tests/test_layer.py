@@ -184,3 +184,26 @@ def test_the_seeds_sync_group_send_works_without_a_running_loop(settings) -> Non
         async_to_sync(layer.group_send)("cotes_1", {"type": "cotes_update", "data": {"match_id": 1}})
     assert layer._sync_client is not None
     assert len(layer._hubs) == 0  # no hub (no subscription) was started for a publish
+
+
+def test_a_hub_cancelled_at_any_point_of_its_start_up_stops() -> None:
+    """A loop that closes (a test's, or a worker's at shutdown) cancels the hub's tasks while its
+    subscribe may be in flight. redis-py can swallow that cancellation; the listener must still
+    stop, or the loop's shutdown waits for it forever (one in twenty start-ups did, before)."""
+    prefix = f"layer-test-{uuid.uuid4().hex[:8]}"
+
+    async def start_then_cancel(delay: float) -> list[str]:
+        HubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix).hub()
+        await asyncio.sleep(delay)
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        _, pending = await asyncio.wait(tasks, timeout=6)
+        return [task.get_coro().__qualname__ for task in pending]
+
+    for step in range(200):  # cancel 0 to 20 ms after the start, five times over
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(start_then_cancel(step % 40 * 0.0005)) == []
+        finally:
+            loop.close()
