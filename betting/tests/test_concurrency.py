@@ -109,3 +109,45 @@ def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> No
     assert len({body["id"] for _, body in bodies}) == 1
     assert Bet.objects.filter(user_id=user.pk).count() == 1
     assert Wallet.objects.get(user_id=user.pk).balance == Decimal("990.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bet_does_not_wait_for_the_engine(monkeypatch) -> None:
+    """The recompute prices without the match row lock: a bet on the same match commits while
+    the engine is still working (held here until the bet is done, or 10 s)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
+    from betting import services
+    from betting.engine.model import compute_quote
+
+    user = UserFactory(wallet=Decimal("100.00"))
+    match = MatchFactory()
+    monkeypatch.setattr(services, "odds_recompute_request", lambda **kwargs: None)  # this test recomputes
+    services.bet_place(user=user, match_id=match.pk, selection="home", stake=Decimal("5.00"), accept_odds_change="any")
+    pricing, bet_done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_quote(*args, **kwargs):
+        pricing.set()
+        bet_done.wait(timeout=10)
+        order.append("engine done")
+        return compute_quote(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compute_quote", slow_quote)
+
+    def recompute() -> None:
+        try:
+            services.match_odds_recompute(match_id=match.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=recompute)
+    thread.start()
+    assert pricing.wait(timeout=10)
+    services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("5.00"), accept_odds_change="any")
+    order.append("bet committed")
+    bet_done.set()
+    thread.join(timeout=30)
+    assert order == ["bet committed", "engine done"]
+    match.refresh_from_db()
+    assert (match.bets_counted, match.bet_sequence) == (1, 2)  # the second bet waits for the next recompute

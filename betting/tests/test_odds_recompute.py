@@ -129,6 +129,59 @@ def test_a_recompute_reads_only_the_new_bets(match, user) -> None:
     assert queries[0] == queries[1]
 
 
+# --- Pricing outside the match row lock ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_engine_runs_outside_any_transaction(monkeypatch, match, user) -> None:
+    """No transaction, so no match row lock, is open while the engine prices: a bet on the
+    match never waits for it (tests/../test_concurrency.py shows it with two connections)."""
+    seen: list[bool] = []
+
+    def quote_recording(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return compute_quote(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compute_quote", quote_recording)
+    seed_bets(match, user, 5)
+    assert match_odds_recompute(match_id=match.pk) is not None
+    assert seen == [False]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("races_lost", [1, services.ODDS_RECOMPUTE_OPTIMISTIC_ATTEMPTS])
+def test_a_recompute_that_loses_the_race_to_write_prices_again(monkeypatch, match, user, races_lost) -> None:
+    """Another recompute writes while this one prices (here: runs inside its engine call). The
+    late one must not write over it: it prices again from the new state, and after losing
+    every optimistic attempt it prices under the lock. Versions stay consecutive and the book
+    equals a fresh sum either way."""
+    calls = {"outer": 0}
+    racing = {"now": False}
+
+    def quote_with_a_rival(*args, **kwargs):
+        if not racing["now"] and calls["outer"] < races_lost:
+            calls["outer"] += 1
+            racing["now"] = True
+            try:
+                seed_bets(Match.objects.get(pk=match.pk), user, 3)
+                assert match_odds_recompute(match_id=match.pk) is not None  # the rival's write
+                seed_bets(Match.objects.get(pk=match.pk), user, 2)  # so the late one has bets to count
+            finally:
+                racing["now"] = False
+        return compute_quote(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compute_quote", quote_with_a_rival)
+    seed_bets(match, user, 4)
+    match_odds_recompute(match_id=match.pk)
+    match.refresh_from_db()
+    expected = totals_from_scratch(match)
+    assert match.bets_counted == match.bet_sequence == 4 + 5 * races_lost
+    assert MatchBook.objects.get(match=match).stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
+    versions = list(OddsVersion.objects.filter(match=match).order_by("version").values_list("version", flat=True))
+    assert versions == list(range(versions[0], versions[0] + len(versions)))
+    assert match.odds_version == versions[-1]
+
+
 def test_nothing_new_means_no_version(match, user) -> None:
     seed_bets(match, user, 3)
     assert match_odds_recompute(match_id=match.pk) is not None
