@@ -18,7 +18,7 @@ from realtime.transport import DaphneTransportMiddleware, DirectWrite, direct_wr
 def test_the_locked_versions_have_everything_the_direct_write_path_reads() -> None:
     assert direct_write_problems() == []
     # The versions this contract was written against (pyproject.toml pins them).
-    assert (version("daphne"), version("Twisted"), version("autobahn")) == ("4.2.3", "26.10.0", "26.10.2")
+    assert (version("daphne"), version("Twisted"), version("autobahn")) == ("4.2.3", "26.10.0", "26.11.1")
 
 
 async def test_under_daphne_a_failed_probe_logs_an_error_and_says_so(monkeypatch, caplog) -> None:
