@@ -3,6 +3,7 @@
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 import time
 
@@ -10,6 +11,9 @@ import django
 
 
 def main(argv: list[str]) -> int:
+    # SIGTERM (a `kill`, a CI timeout) unwinds like Ctrl-C, so every benchmark's `finally`
+    # stops the servers it started instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     django.setup()
     import bench

@@ -104,6 +104,8 @@ class System:
         self.stack = stack
         self.processes: list[ManagedProcess] = []
         stack.env.update(CONFIGS[config])
+        # A thousand sockets from one address: the per-IP cap would close all but the first 200.
+        stack.env["REALTIME_MAX_SOCKETS_PER_IP"] = "0"
         self.http_port = free_port()
         # Two sync workers; one access-log line per request with its time inside gunicorn
         # (µs): the server's share of the latency, apart from the wait for a free worker.
@@ -285,6 +287,9 @@ def run_config(stack: Stack, config: str, setup: dict[str, Any], results: list[R
                     commits, last_bet = commits_since(stack, last_bet)
                     reports = sockets.command("report " + json.dumps(commits))
                     frames = [x for r in reports for x in r["latencies"]]
+                    silent = sum(r["silent_sockets"] for r in reports)
+                    if silent:
+                        print(f"   warning: {silent} sockets received no odds frame in this run", flush=True)
                     runs.append(
                         Result(
                             config=config,

@@ -59,7 +59,14 @@ def commit_to_frame(clients: list[OddsClient], commits: dict[int, dict[int, floa
             counted[match] = bets
     if len(latencies) > SAMPLES_MAX:
         latencies = random.sample(latencies, SAMPLES_MAX)
-    return {"latencies": latencies, "pairs": seen, "missing": expected - seen, "sockets": len(clients)}
+    silent = sum(1 for client in clients if not client.frames)  # closed by the server, or never fed
+    return {
+        "latencies": latencies,
+        "pairs": seen,
+        "missing": expected - seen,
+        "sockets": len(clients),
+        "silent_sockets": silent,
+    }
 
 
 async def main(port: int, count: int) -> None:
