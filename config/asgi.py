@@ -14,9 +14,10 @@ from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from realtime.auth import SessionOrTokenAuthMiddlewareStack  # noqa: E402
+from realtime.collector import collector_tune_for_sockets  # noqa: E402
 from realtime.origin import AllowedHostsOrNoOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
-from realtime.transport import DaphneTransportMiddleware  # noqa: E402
+from realtime.transport import DaphneTransportMiddleware, under_daphne  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -33,3 +34,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if under_daphne():
+    # Thousands of long-lived socket objects make CPython's full collections long pauses in
+    # delivery: freeze the loaded application and collect less often (realtime/collector.py).
+    collector_tune_for_sockets()

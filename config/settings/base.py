@@ -138,6 +138,9 @@ REALTIME_SLOW_CLOSE_SECONDS = env.float("REALTIME_SLOW_CLOSE_SECONDS", default=1
 REALTIME_OUTBOX_MAX_FRAMES = env.int("REALTIME_OUTBOX_MAX_FRAMES", default=256)
 # Kernel send buffer per socket (0 = kernel autotuning, up to tcp_wmem max).
 REALTIME_SOCKET_SNDBUF = env.int("REALTIME_SOCKET_SNDBUF", default=64 * 1024)
+# Under Daphne: the garbage collector's thresholds after freezing the loaded application
+# (realtime/collector.py); empty keeps Python's defaults.
+REALTIME_GC_THRESHOLDS = [int(n) for n in env.list("REALTIME_GC_THRESHOLDS", default=["50000", "20", "100"]) if n]
 # Client frames: a token bucket per socket; bad frames spend a second, smaller budget and
 # a socket that exhausts it is closed with 4429.
 REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)

@@ -20,3 +20,13 @@ async def test_direct_writes_are_on_under_a_real_daphne(stack) -> None:
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=bearer, timeout=10).text
     assert "oddstream_realtime_direct_write 1.0" in metrics
     assert not any("Direct WebSocket writes are off" in line for line in process.lines)
+
+
+async def test_daphne_freezes_the_loaded_application_and_collects_less_often(stack) -> None:
+    """realtime/collector.py runs under Daphne (and only there): its log line names the objects
+    frozen and the thresholds."""
+    process, port = stack.start_web()
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/odds/") as ws:
+        await ws.recv()
+    tuned = [line for line in process.lines if "GC: " in line]
+    assert tuned and "thresholds (50000, 20, 100)" in tuned[0], process.lines[-20:]
