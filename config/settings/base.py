@@ -1,5 +1,6 @@
 """Settings shared by every role (local, test, production)."""
 
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -102,6 +103,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif "daphne.cli" in sys.modules:
+    # Under ASGI each HTTP request runs in a thread of its own, so a persistent connection is
+    # never reused: it stays open until the garbage collector frees its thread's state (later
+    # still with realtime/collector.py's thresholds), and PostgreSQL runs out of connections.
+    # Django's docs: disable persistent connections under ASGI. (Consumers' database calls
+    # close theirs too.)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
