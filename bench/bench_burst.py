@@ -1,7 +1,7 @@
 """A burst of 1,000 bets on one match in one second, through the real pipeline.
 
 Starts a Stack of its own (fresh database, Redis, one real Celery worker process), then a
-child process places the bets with `services.bet_place` (the bet transaction and its
+child process places the bets with `placement.bet_place` (the bet transaction and its
 after-commit enqueue) as evenly as it can over one second, and listens to the odds stream.
 Two ways in: `bet_place` itself (one transaction per bet, whose commit rate on this machine
 is below 1,000/s), and 10 bets per transaction doing what bet_place does, so the arrival

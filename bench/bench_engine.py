@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from betting.engine.model import BookTotals, compute_prices, compute_quote
-from betting.services import engine_params
+from betting.pricing import engine_params
 
 OPENING = {"home": Decimal("2.10"), "draw": Decimal("3.40"), "away": Decimal("3.50")}
 RUNS, CALLS = 7, 2000

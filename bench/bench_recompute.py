@@ -51,8 +51,9 @@ def seed(match_id: int, user_id: int, count: int, first_sequence: int) -> None:
 
 
 def measure() -> None:
+    from betting.matches import match_create
     from betting.models import Bet, Match
-    from betting.services import match_create, match_odds_recompute
+    from betting.pricing import match_odds_recompute
 
     user = get_user_model().objects.create_user("bench@oddstream.local")
     matches = {}

@@ -4,11 +4,11 @@ Topology: gunicorn (2 sync workers) serves the API, one Daphne serves /ws/odds/ 
 sockets, one Celery worker recomputes, PostgreSQL (the machine's, with a database of the
 bench's own, dropped afterwards; SQLite when none answers) and the Redis of `make bench`.
 
-Configurations (bench-only settings, restarted for each):
+Configurations (the hooks of bench/hooks.py, servers restarted for each):
 - `pipeline`: as built: the request commits and enqueues; the worker recomputes and publishes;
-- `inline`: ODDS_RECOMPUTE_INLINE: the request recomputes under the match lock and publishes,
+- `inline`: BENCH_RECOMPUTE_INLINE: the request recomputes under the match lock and publishes,
   as the odds seed's post_save signal did;
-- each again with ODDS_RECOMPUTE_EXTRA_DELAY_MS=20: a recompute 20 ms costlier.
+- each again with BENCH_RECOMPUTE_EXTRA_DELAY_MS=20: a recompute 20 ms costlier.
 
 For each configuration, spread (10 matches, or one hot match) and rate, an open-loop load
 generator places bets at the rate for SECONDS (latency counted from each bet's scheduled
@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 
 from bench.bench_delivery import percentile, wait_for_port
+from bench.hooks import EXTRA_DELAY_MS, INLINE
 from tests.integration.harness import BIN, ROOT, ManagedProcess, Stack
 from workers.embedded_redis import free_port
 
@@ -48,11 +49,12 @@ SOCKETS = int(os.environ.get("BENCH_SYSTEM_SOCKETS", "1000"))
 RUNS = int(os.environ.get("BENCH_SYSTEM_RUNS", "3"))
 SPREADS = os.environ.get("BENCH_SYSTEM_SPREADS", "spread,hot").split(",")
 PROFILE = os.environ.get("BENCH_SYSTEM_PROFILE") == "1"
+# The hooks of bench/hooks.py, applied in every server through bench.settings.
 CONFIGS = {
-    "pipeline": {"ODDS_RECOMPUTE_INLINE": "False", "ODDS_RECOMPUTE_EXTRA_DELAY_MS": "0"},
-    "pipeline+20ms": {"ODDS_RECOMPUTE_INLINE": "False", "ODDS_RECOMPUTE_EXTRA_DELAY_MS": "20"},
-    "inline": {"ODDS_RECOMPUTE_INLINE": "True", "ODDS_RECOMPUTE_EXTRA_DELAY_MS": "0"},
-    "inline+20ms": {"ODDS_RECOMPUTE_INLINE": "True", "ODDS_RECOMPUTE_EXTRA_DELAY_MS": "20"},
+    "pipeline": {INLINE: "0", EXTRA_DELAY_MS: "0"},
+    "pipeline+20ms": {INLINE: "0", EXTRA_DELAY_MS: "20"},
+    "inline": {INLINE: "1", EXTRA_DELAY_MS: "0"},
+    "inline+20ms": {INLINE: "1", EXTRA_DELAY_MS: "20"},
 }
 WANTED = os.environ.get("BENCH_SYSTEM_CONFIGS", ",".join(CONFIGS)).split(",")
 MATCHES, BETTORS = 10, 10
@@ -67,9 +69,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
-from betting import services
+from betting.matches import match_create
 from betting.wallets import wallet_open
-matches = [services.match_create(home_team=f"Bench {n}", away_team="Load", kickoff=timezone.now()
+matches = [match_create(home_team=f"Bench {n}", away_team="Load", kickoff=timezone.now()
            + timezone.timedelta(days=30), opening={"home": Decimal("2.10"), "draw": Decimal("3.40"),
            "away": Decimal("3.50")}).pk for n in range(%d)]
 tokens = []
@@ -103,7 +105,7 @@ class System:
     def __init__(self, stack: Stack, config: str) -> None:
         self.stack = stack
         self.processes: list[ManagedProcess] = []
-        stack.env.update(CONFIGS[config])
+        stack.env.update(CONFIGS[config], DJANGO_SETTINGS_MODULE="bench.settings")
         # A thousand sockets from one address: the per-IP cap would close all but the first 200.
         stack.env["REALTIME_MAX_SOCKETS_PER_IP"] = "0"
         self.http_port = free_port()

@@ -8,9 +8,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from betting.errors import BettingError
+from betting.matches import MATCH_SERVICE_FIELDS, match_save_edited_fields
 from betting.models import Bet, LedgerEntry, Match, MatchBook, MatchStatus, OddsVersion, Selection, Wallet
 from betting.permissions import SETTLE_MATCH, TRADE_MATCH, transition_permission
-from betting.services import MATCH_SERVICE_FIELDS, match_save_edited_fields
 from betting.settlement import match_transition
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from betting.services import engine_params
+from betting.pricing import engine_params
 
 
 @register()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest
-from betting.services import bet_place
+from betting.placement import bet_place
 
 MAX_KEY_LENGTH = 200
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from betting import events, jobs
 from betting.errors import MatchNotFound, MatchTransitionNotAllowed
+from betting.matches import match_not_started_check
 from betting.models import Bet, BetStatus, LedgerKind, Match, MatchStatus, Selection, Wallet
-from betting.services import match_not_started_check
 from betting.wallets import CENT, wallet_post
 
 logger = logging.getLogger(__name__)

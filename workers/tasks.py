@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from accounts import jobs as accounts_jobs
-from betting import idempotency, services, settlement
+from betting import idempotency, pricing, recompute, settlement
 from betting import jobs as betting_jobs
 
 logger = logging.getLogger(__name__)
@@ -26,18 +26,18 @@ logger = logging.getLogger(__name__)
 )
 def recompute_odds(match_id: int) -> int | None:
     """Recompute one match's odds and publish them if a price moved."""
-    services.odds_recompute_started(match_id=match_id)
-    version = services.match_odds_recompute(match_id=match_id)
+    recompute.odds_recompute_started(match_id=match_id)
+    version = pricing.match_odds_recompute(match_id=match_id)
     return version.version if version else None
 
 
 @shared_task(name=betting_jobs.RECONCILE_ODDS)
 def reconcile_odds() -> list[int]:
     """Enqueue a recompute for every match with bets its odds have not counted yet."""
-    match_ids = services.match_ids_needing_recompute()
-    overdue = set(services.match_ids_recompute_overdue())
+    match_ids = recompute.match_ids_needing_recompute()
+    overdue = set(recompute.match_ids_recompute_overdue())
     for match_id in match_ids:
-        services.odds_recompute_request(match_id=match_id, force=match_id in overdue)
+        recompute.odds_recompute_request(match_id=match_id, force=match_id in overdue)
     if match_ids:
         logger.info("Reconciliation enqueued recomputes for matches %s", match_ids)
     return match_ids

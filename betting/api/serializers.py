@@ -12,7 +12,7 @@ from betting import events
 from betting.engine.ladder import is_on_ladder
 from betting.errors import StakeOutOfRange
 from betting.models import Bet, BetStatus, Match, MatchStatus, OddsVersion, Selection
-from betting.services import ACCEPT_MODES, ACCEPT_NONE, stake_check
+from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from config.api_input import JSONInputSerializer
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from betting import selectors, services, settlement
+from betting import matches, placement, selectors, settlement
 from betting.api.serializers import (
     BetInputSerializer,
     BetListQuerySerializer,
@@ -87,7 +87,7 @@ class MatchListApi(generics.ListAPIView[Match]):
         serializer = MatchCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        match = services.match_create(
+        match = matches.match_create(
             home_team=data["home_team"],
             away_team=data["away_team"],
             kickoff=data["kickoff"],
@@ -211,7 +211,7 @@ class BetListCreateApi(APIView):
         arguments = bet_arguments(serializer.validated_data)
         user = request.user  # IsAuthenticated: never anonymous
         if key is None:
-            bet = services.bet_place(user=user, **arguments)  # type: ignore[arg-type]
+            bet = placement.bet_place(user=user, **arguments)  # type: ignore[arg-type]
             return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
         record, replayed = bet_place_idempotent(
             user=user,  # type: ignore[arg-type]

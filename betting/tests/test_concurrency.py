@@ -117,34 +117,34 @@ def test_a_bet_does_not_wait_for_the_engine(monkeypatch) -> None:
     the engine is still working (held here until the bet is done, or 10 s)."""
     if connection.vendor != "postgresql":
         pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
-    from betting import services
+    from betting import placement, pricing
     from betting.engine.model import compute_quote
 
     user = UserFactory(wallet=Decimal("100.00"))
     match = MatchFactory()
-    monkeypatch.setattr(services, "odds_recompute_request", lambda **kwargs: None)  # this test recomputes
-    services.bet_place(user=user, match_id=match.pk, selection="home", stake=Decimal("5.00"), accept_odds_change="any")
-    pricing, bet_done = threading.Event(), threading.Event()
+    monkeypatch.setattr(placement, "odds_recompute_request", lambda **kwargs: None)  # this test recomputes
+    placement.bet_place(user=user, match_id=match.pk, selection="home", stake=Decimal("5.00"), accept_odds_change="any")
+    engine_working, bet_done = threading.Event(), threading.Event()
     order: list[str] = []
 
     def slow_quote(*args, **kwargs):
-        pricing.set()
+        engine_working.set()
         bet_done.wait(timeout=10)
         order.append("engine done")
         return compute_quote(*args, **kwargs)
 
-    monkeypatch.setattr(services, "compute_quote", slow_quote)
+    monkeypatch.setattr(pricing, "compute_quote", slow_quote)
 
     def recompute() -> None:
         try:
-            services.match_odds_recompute(match_id=match.pk)
+            pricing.match_odds_recompute(match_id=match.pk)
         finally:
             connections.close_all()
 
     thread = threading.Thread(target=recompute)
     thread.start()
-    assert pricing.wait(timeout=10)
-    services.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("5.00"), accept_odds_change="any")
+    assert engine_working.wait(timeout=10)
+    placement.bet_place(user=user, match_id=match.pk, selection="away", stake=Decimal("5.00"), accept_odds_change="any")
     order.append("bet committed")
     bet_done.set()
     thread.join(timeout=30)

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 from betting.admin import MatchAdmin
 from betting.models import Bet, Match, MatchStatus
 from betting.permissions import TRADERS_GROUP
+from betting.placement import bet_place
 from betting.selectors import wallet_balance_of
-from betting.services import bet_place
 from betting.tests.factories import MatchFactory, UserFactory
 
 

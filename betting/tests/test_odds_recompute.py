@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from betting import events, jobs, services
+from betting import events, jobs, matches, placement, pricing, recompute
 from betting.checks import odds_engine_settings_check
 from betting.engine.model import BookTotals, compute_quote
 from betting.models import Bet, Match, MatchBook, OddsVersion
-from betting.services import engine_params, match_odds_recompute
+from betting.pricing import engine_params, match_odds_recompute
 from betting.tests.factories import MatchFactory
 from betting.wallets import wallet_adjust
 
@@ -67,7 +67,7 @@ def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_
     rng = random.Random(7)
     for _ in range(40):
         with django_capture_on_commit_callbacks(execute=True):
-            services.bet_place(
+            placement.bet_place(
                 user=user,
                 match_id=match.pk,
                 selection=rng.choice(("home", "draw", "away")),
@@ -90,7 +90,7 @@ def test_incremental_prices_equal_a_full_recompute(match, user) -> None:
     match.refresh_from_db()
     full = compute_quote(match.opening_prices, totals_from_scratch(match), engine_params())
     assert match.current_prices == full.prices
-    assert match.markets == services.markets_as_strings(full.markets)
+    assert match.markets == pricing.markets_as_strings(full.markets)
     assert match.bets_counted == 357
 
 
@@ -142,14 +142,14 @@ def test_the_engine_runs_outside_any_transaction(monkeypatch, match, user) -> No
         seen.append(connection.in_atomic_block)
         return compute_quote(*args, **kwargs)
 
-    monkeypatch.setattr(services, "compute_quote", quote_recording)
+    monkeypatch.setattr(pricing, "compute_quote", quote_recording)
     seed_bets(match, user, 5)
     assert match_odds_recompute(match_id=match.pk) is not None
     assert seen == [False]
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("races_lost", [1, services.ODDS_RECOMPUTE_OPTIMISTIC_ATTEMPTS])
+@pytest.mark.parametrize("races_lost", [1, pricing.ODDS_RECOMPUTE_OPTIMISTIC_ATTEMPTS])
 def test_a_recompute_that_loses_the_race_to_write_prices_again(monkeypatch, match, user, races_lost) -> None:
     """Another recompute writes while this one prices (here: runs inside its engine call). The
     late one must not write over it: it prices again from the new state, and after losing
@@ -170,7 +170,7 @@ def test_a_recompute_that_loses_the_race_to_write_prices_again(monkeypatch, matc
                 racing["now"] = False
         return compute_quote(*args, **kwargs)
 
-    monkeypatch.setattr(services, "compute_quote", quote_with_a_rival)
+    monkeypatch.setattr(pricing, "compute_quote", quote_with_a_rival)
     seed_bets(match, user, 4)
     match_odds_recompute(match_id=match.pk)
     match.refresh_from_db()
@@ -225,7 +225,7 @@ def test_odds_history_api_is_paginated_newest_first(api_client, match, user) -> 
 
 
 def test_new_matches_are_priced_with_markets_from_the_start(api_client) -> None:
-    match = services.match_create(
+    match = matches.match_create(
         home_team="Lyon",
         away_team="Lille",
         kickoff=timezone.now() + timedelta(days=1),
@@ -262,41 +262,41 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def test_at_most_one_recompute_pending_and_one_more_after_it_starts(match, enqueued) -> None:
-    assert services.odds_recompute_request(match_id=match.pk)
-    assert not services.odds_recompute_request(match_id=match.pk)  # bets before the start: coalesced
-    services.odds_recompute_started(match_id=match.pk)
-    assert services.odds_recompute_request(match_id=match.pk)  # a bet during the run: one more
+    assert recompute.odds_recompute_request(match_id=match.pk)
+    assert not recompute.odds_recompute_request(match_id=match.pk)  # bets before the start: coalesced
+    recompute.odds_recompute_started(match_id=match.pk)
+    assert recompute.odds_recompute_request(match_id=match.pk)  # a bet during the run: one more
     for _ in range(100):
-        assert not services.odds_recompute_request(match_id=match.pk)
+        assert not recompute.odds_recompute_request(match_id=match.pk)
     assert len(enqueued) == 2
     other = MatchFactory()
-    assert services.odds_recompute_request(match_id=other.pk)  # the flag is per match
+    assert recompute.odds_recompute_request(match_id=other.pk)  # the flag is per match
 
 
 def test_every_recompute_start_is_counted_per_match(match, user, django_capture_on_commit_callbacks) -> None:
-    assert services.odds_recompute_runs(match_id=match.pk) == 0
+    assert recompute.odds_recompute_runs(match_id=match.pk) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        services.bet_place(
+        placement.bet_place(
             user=user, match_id=match.pk, selection="home", stake=Decimal("10.00"), accept_odds_change="any"
         )
-    assert services.odds_recompute_runs(match_id=match.pk) == 1  # the eager worker ran it
+    assert recompute.odds_recompute_runs(match_id=match.pk) == 1  # the eager worker ran it
     assert match_odds_recompute(match_id=match.pk) is None  # a run with nothing new is not a start
-    services.odds_recompute_started(match_id=match.pk)
-    assert services.odds_recompute_runs(match_id=match.pk) == 2
-    assert services.odds_recompute_runs(match_id=MatchFactory().pk) == 0
+    recompute.odds_recompute_started(match_id=match.pk)
+    assert recompute.odds_recompute_runs(match_id=match.pk) == 2
+    assert recompute.odds_recompute_runs(match_id=MatchFactory().pk) == 0
 
 
 def test_recomputes_start_at_least_the_interval_apart(match, enqueued, settings) -> None:
     settings.ODDS_RECOMPUTE_MIN_INTERVAL = 0.2
-    services.odds_recompute_request(match_id=match.pk)
+    recompute.odds_recompute_request(match_id=match.pk)
     assert enqueued[-1]["countdown"] == 0  # nothing ran lately: start at once
-    services.odds_recompute_started(match_id=match.pk)
-    services.odds_recompute_request(match_id=match.pk)
+    recompute.odds_recompute_started(match_id=match.pk)
+    recompute.odds_recompute_request(match_id=match.pk)
     countdown = enqueued[-1]["countdown"]
     assert countdown is not None and 0.1 < countdown <= 0.2
     settings.ODDS_RECOMPUTE_MIN_INTERVAL = 0
-    services.odds_recompute_started(match_id=match.pk)
-    services.odds_recompute_request(match_id=match.pk)
+    recompute.odds_recompute_started(match_id=match.pk)
+    recompute.odds_recompute_request(match_id=match.pk)
     assert enqueued[-1]["countdown"] == 0
 
 
@@ -331,14 +331,14 @@ def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
     with broker_unreachable(tmp_path):
         for _ in range(3):
             with django_capture_on_commit_callbacks(execute=True):
-                bet = services.bet_place(
+                bet = placement.bet_place(
                     user=user, match_id=match.pk, selection="away", stake=Decimal("300.00"), accept_odds_change="any"
                 )
             assert bet.pk is not None  # the bet stands though its recompute could not be enqueued
     match.refresh_from_db()
     assert match.bet_sequence == 3 and match.bets_counted == 0  # committed, not yet counted
     assert match.odds_away == Decimal("3.50")
-    assert cache.get(services._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
+    assert cache.get(recompute._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
 
     # The broker is back; beat runs the reconciliation (eager here: the recompute runs inline).
     assert run_task(jobs.RECONCILE_ODDS) == [match.pk]
@@ -353,18 +353,18 @@ def test_reconcile_forces_a_recompute_whose_request_was_lost_under_its_pending_f
 ) -> None:
     # A worker killed while holding the task: the bet stays uncounted and the flag stays up.
     with django_capture_on_commit_callbacks(execute=True):
-        services.bet_place(
+        placement.bet_place(
             user=user, match_id=match.pk, selection="home", stake=Decimal("5.00"), accept_odds_change="any"
         )
-    assert len(enqueued) == 1 and cache.get(services._pending_key(match.pk)) is not None
+    assert len(enqueued) == 1 and cache.get(recompute._pending_key(match.pk)) is not None
 
     settings.ODDS_RECOMPUTE_OVERDUE_SECONDS = 60
-    assert services.match_ids_recompute_overdue() == []
+    assert recompute.match_ids_recompute_overdue() == []
     run_task(jobs.RECONCILE_ODDS)
     assert len(enqueued) == 1  # not overdue yet: the pending request may still run
 
     Bet.objects.filter(match=match).update(created_at=timezone.now() - timedelta(seconds=61))
-    assert services.match_ids_recompute_overdue() == [match.pk]
+    assert recompute.match_ids_recompute_overdue() == [match.pk]
     run_task(jobs.RECONCILE_ODDS)
     assert len(enqueued) == 2  # overdue: enqueued again despite the flag
 
@@ -396,20 +396,3 @@ def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> 
     assert page.status_code == 200
     content = page.content.decode()
     assert "Stake home" in content and 'name="book-0-stake_home"' not in content  # shown, not editable
-
-
-# --- Benchmark baseline ------------------------------------------------------------------
-
-
-def test_inline_baseline_recomputes_and_publishes_in_the_bet_transaction(
-    match, user, enqueued, published, django_capture_on_commit_callbacks, settings
-) -> None:
-    settings.ODDS_RECOMPUTE_INLINE = True
-    with django_capture_on_commit_callbacks(execute=True):
-        services.bet_place(
-            user=user, match_id=match.pk, selection="home", stake=Decimal("300.00"), accept_odds_change="any"
-        )
-    match.refresh_from_db()
-    assert match.bets_counted == match.bet_sequence == 1  # counted before the request returns
-    assert enqueued == []  # no worker involved
-    assert [frame["bets"] for _, frame, _ in published if frame["type"] == "odds"] == [1]

@@ -5,7 +5,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from betting.services import bet_place, match_create
+from betting.matches import match_create
+from betting.placement import bet_place
 from betting.tests.factories import MatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from betting import jobs
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
+from betting.placement import bet_place
 from betting.selectors import ledger_audit
-from betting.services import bet_place
 from betting.settlement import match_bets_settle, match_transition, matches_close_at_kickoff
 from betting.tests.factories import MatchFactory, UserFactory
 from realtime import streams

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, MatchStatus, Wallet
+from betting.placement import bet_place
 from betting.selectors import ledger_audit
-from betting.services import bet_place
 from betting.settlement import match_bets_settle, match_transition
 from betting.tests.factories import MatchFactory, UserFactory
 

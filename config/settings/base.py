@@ -203,11 +203,6 @@ ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 # A bet still uncounted after this long means its recompute request was lost (a worker killed
 # while holding it): reconciliation enqueues one even though the pending flag is still up.
 ODDS_RECOMPUTE_OVERDUE_SECONDS = env.float("ODDS_RECOMPUTE_OVERDUE_SECONDS", default=10.0)
-# Benchmark baselines only (bench/bench_system.py), never in production: recompute and
-# publish inside the bet's request instead of in a worker, and/or add this many milliseconds
-# to every recompute (under the match lock) to stand for a costlier pricing model.
-ODDS_RECOMPUTE_INLINE = env.bool("ODDS_RECOMPUTE_INLINE", default=False)
-ODDS_RECOMPUTE_EXTRA_DELAY_MS = env.float("ODDS_RECOMPUTE_EXTRA_DELAY_MS", default=0.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 

@@ -11,7 +11,7 @@ from celery import current_app as app
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from betting.services import bet_place
+from betting.placement import bet_place
 from betting.tests.factories import MatchFactory, UserFactory
 from ops import request_id
 from realtime import presence

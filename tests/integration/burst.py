@@ -2,7 +2,7 @@
 
 Run as `python -m tests.integration.burst BETS SECONDS PER_TRANSACTION` with a Stack's
 environment. It creates a fresh match, listens to the odds stream and places BETS bets
-spread evenly over SECONDS: through `services.bet_place` when PER_TRANSACTION is 1 (the
+spread evenly over SECONDS: through `placement.bet_place` when PER_TRANSACTION is 1 (the
 real bet transaction and its after-commit enqueue), else PER_TRANSACTION at a time in one
 transaction that does what bet_place does, so the arrival rate can reach 1,000/s. It
 waits for the publish that counts the last bet and prints one JSON line: the burst's real
@@ -35,8 +35,8 @@ def place_bets_in_one_transaction(match_id: int, user_id: int, first: int, count
     one transaction per bet, on this machine, cannot."""
     from django.db import transaction
 
-    from betting import services
     from betting.models import Bet, Match
+    from betting.recompute import odds_recompute_request
 
     selections = ("home", "draw", "away")
     with transaction.atomic():
@@ -56,7 +56,7 @@ def place_bets_in_one_transaction(match_id: int, user_id: int, first: int, count
         match.bet_sequence += count
         match.save(update_fields=["bet_sequence"])
         for _ in range(count):
-            transaction.on_commit(lambda: services.odds_recompute_request(match_id=match_id))
+            transaction.on_commit(lambda: odds_recompute_request(match_id=match_id))
 
 
 def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from betting import services
+    from betting import matches, placement, recompute
     from betting.models import OddsVersion
     from betting.wallets import wallet_open
     from realtime import streams
@@ -80,7 +80,7 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
 
     user, _ = get_user_model().objects.get_or_create(username="burst@oddstream.local")
     wallet_open(user=user, credit=Decimal("10000000.00"))  # bet_place debits every stake
-    match = services.match_create(
+    match = matches.match_create(
         home_team="Burst",
         away_team="Load",
         kickoff=timezone.now() + timedelta(days=1),
@@ -124,7 +124,7 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
         with transaction.atomic():
             transaction.on_commit(mark_commit)
             if count == 1:
-                services.bet_place(
+                placement.bet_place(
                     user=user,
                     match_id=match.pk,
                     selection=selections[first % 7 % 3],
@@ -145,7 +145,7 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
     # A recompute enqueued by the last bets may start just after the publish that counts
     # them (and find nothing new): give it time to be counted too.
     time.sleep(0.5)
-    recompute_runs = services.odds_recompute_runs(match_id=match.pk)
+    recompute_runs = recompute.odds_recompute_runs(match_id=match.pk)
 
     versions = list(
         OddsVersion.objects.filter(match=match, version__gt=1)

@@ -85,7 +85,7 @@ def test_a_bet_is_placed_with_redis_down(redis_down, django_capture_on_commit_ca
 def test_a_database_outage_during_a_bet_is_a_503_and_writes_nothing() -> None:
     user, match = UserFactory(), MatchFactory()
     balance = wallet_balance_of(user_id=user.pk)
-    with mock.patch("betting.services.wallet_post", side_effect=OperationalError("server closed the connection")):
+    with mock.patch("betting.placement.wallet_post", side_effect=OperationalError("server closed the connection")):
         reply = client_of(user).post(
             "/api/bets/",
             {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},

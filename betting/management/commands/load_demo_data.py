@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from betting.matches import match_create
 from betting.models import Match, Wallet
-from betting.services import match_create
 from betting.wallets import wallet_adjust, wallet_open
 
 DEMO_USER = ("demo@oddstream.local", "demo-password")
