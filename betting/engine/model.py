@@ -29,7 +29,7 @@ Pure: no Django, no I/O, deterministic.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from betting.engine.ladder import move_by_ticks
@@ -41,10 +41,10 @@ from betting.engine.margin import (
     ladder_rounding_allowance,
     overround,
 )
+from betting.engine.money import NO_MONEY, BookTotals
 from betting.engine.scores import fit_score_model
 
 SELECTIONS: tuple[str, ...] = ("home", "draw", "away")
-ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -79,31 +79,6 @@ class EngineParams:
 
 
 DEFAULT_PARAMS = EngineParams()
-
-
-@dataclass(frozen=True)
-class BookTotals:
-    """The money a set of odds counts: per selection, stakes and payouts (Σ stake x odds)."""
-
-    stakes: Mapping[str, Decimal] = field(default_factory=dict)
-    payouts: Mapping[str, Decimal] = field(default_factory=dict)
-
-    def stake(self, selection: str) -> Decimal:
-        return self.stakes.get(selection, ZERO)
-
-    def payout(self, selection: str) -> Decimal:
-        return self.payouts.get(selection, ZERO)
-
-    @property
-    def total_staked(self) -> Decimal:
-        return sum((self.stake(s) for s in SELECTIONS), ZERO)
-
-    def net_liability(self, selection: str) -> Decimal:
-        """What the book loses if `selection` wins: its payouts less every stake it keeps."""
-        return self.payout(selection) - self.total_staked
-
-
-NO_MONEY = BookTotals()
 
 
 @dataclass(frozen=True)
