@@ -199,6 +199,7 @@ class _Layout:
     markets: tuple[Market, ...]
     won: npt.NDArray[np.float64]  # (selections, GRID * GRID): 1 where the selection wins
     void: npt.NDArray[np.float64]  # 1 where its bet is void
+    wins: npt.NDArray[np.bool_]  # won, as booleans
     spans: tuple[tuple[int, int], ...]  # each market's rows
 
 
@@ -214,7 +215,9 @@ def _layout(markets: tuple[Market, ...]) -> _Layout:
     stacked_won, stacked_void = np.vstack(won), np.vstack(void)
     stacked_won.flags.writeable = False
     stacked_void.flags.writeable = False
-    return _Layout(markets, stacked_won, stacked_void, tuple(spans))
+    wins = stacked_won > 0
+    wins.flags.writeable = False
+    return _Layout(markets, stacked_won, stacked_void, wins, tuple(spans))
 
 
 def checked_distribution(distribution: Distribution) -> Distribution:
@@ -230,36 +233,41 @@ def checked_distribution(distribution: Distribution) -> Distribution:
     return flat / total
 
 
-def _selection_money(one: Market, totals: BookTotals) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    unknown = set(totals.stakes) - set(one.selections) | set(totals.payouts) - set(one.selections)
-    if unknown:
-        raise UnknownMarket(f"{sorted(unknown)} are not selections of {one.key!r}.")
-    stakes = np.array([float(totals.stake(s)) for s in one.selections])
-    payouts = np.array([float(totals.payout(s)) for s in one.selections])
-    return stakes, payouts
+@lru_cache(maxsize=256)
+def _rows(selections: tuple[str, ...]) -> Mapping[str, int]:
+    return MappingProxyType({selection: row for row, selection in enumerate(selections)})
+
+
+def _amounts(one: Market, amounts: Mapping[str, Decimal]) -> tuple[list[int], npt.NDArray[np.float64]]:
+    rows = _rows(one.selections)
+    try:
+        indexes = [rows[selection] for selection in amounts]
+    except KeyError as unknown:
+        raise UnknownMarket(f"{unknown.args[0]!r} is not a selection of {one.key!r}.") from None
+    return indexes, np.array([float(amount) for amount in amounts.values()])
 
 
 def market_liability(one: Market, totals: BookTotals) -> npt.NDArray[np.float64]:
     """The book's net loss on one market for every final score (flat, home-major): what it
     pays (payouts of the winning selections, stakes of the void ones) less every stake it took."""
     won, void = outcome_masks(one)
-    stakes, payouts = _selection_money(one, totals)
-    return payouts @ won + stakes @ void - stakes.sum()
+    stake_rows, stakes = _amounts(one, totals.stakes)
+    payout_rows, payouts = _amounts(one, totals.payouts)
+    return payouts @ won[payout_rows] + stakes @ void[stake_rows] - stakes.sum()
+
+
+def _has_money(totals: BookTotals) -> bool:
+    return any(v != ZERO for v in totals.stakes.values()) or any(v != ZERO for v in totals.payouts.values())
+
+
+def market_liabilities(money: MatchMoney) -> dict[str, npt.NDArray[np.float64]]:
+    """`market_liability` of every market that has taken money (a market of zero amounts is left out)."""
+    return {key: market_liability(market(key), totals) for key, totals in money.items() if _has_money(totals)}
 
 
 def book_liability(money: MatchMoney) -> npt.NDArray[np.float64]:
     """The book's net loss over every market of the match, per final score, as a (GRID, GRID) array."""
-    total = np.zeros(GRID * GRID)
-    for key, totals in money.items():
-        total += market_liability(market(key), totals)
-    return total.reshape(GRID, GRID)
-
-
-def _has_money(money: MatchMoney) -> bool:
-    return any(
-        any(v != ZERO for v in totals.stakes.values()) or any(v != ZERO for v in totals.payouts.values())
-        for totals in money.values()
-    )
+    return sum(market_liabilities(money).values(), np.zeros(GRID * GRID)).reshape(GRID, GRID)
 
 
 def moved_distribution(
@@ -269,16 +277,19 @@ def moved_distribution(
     exp(book's net loss there / liquidity), renormalised. Scores with probability 0 stay 0;
     with no money the distribution is returned as it is."""
     flat = checked_distribution(distribution)
-    return _moved(flat, money, float(liquidity)).reshape(GRID, GRID)
+    return _moved(flat, market_liabilities(money), float(liquidity)).reshape(GRID, GRID)
 
 
-def _moved(flat: npt.NDArray[np.float64], money: MatchMoney, liquidity: float) -> npt.NDArray[np.float64]:
-    if not _has_money(money):
+def _moved(
+    flat: npt.NDArray[np.float64], liabilities: Mapping[str, npt.NDArray[np.float64]], liquidity: float
+) -> npt.NDArray[np.float64]:
+    if not liabilities:
         return flat
     possible = flat > 0
+    liability = sum(liabilities.values(), np.zeros_like(flat))
     # Only differences between scores matter: a liability every possible score shares (a bet
     # already won or lost) moves nothing. Logs keep exp() finite at any amount of money.
-    log_weight = np.log(flat[possible]) + book_liability(money).ravel()[possible] / liquidity
+    log_weight = np.log(flat[possible]) + liability[possible] / liquidity
     weight = np.exp(log_weight - log_weight.max())
     moved = np.zeros_like(flat)
     moved[possible] = weight / weight.sum()
@@ -348,16 +359,16 @@ def _implied(
 
 
 def _worst_loss_where_won(
-    layout: _Layout, money: MatchMoney, possible: npt.NDArray[np.bool_]
+    layout: _Layout, liabilities: Mapping[str, npt.NDArray[np.float64]], possible: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.float64]:
     """Per selection, the market's worst net loss over the possible scores on which the selection
     wins (-inf when it wins on none): what a new bet on it would add to."""
-    worst = np.where((layout.won[:, possible] > 0).any(axis=1), 0.0, -np.inf)
+    wins_anywhere = layout.wins.any(axis=1) if possible.all() else layout.wins[:, possible].any(axis=1)
+    worst = np.where(wins_anywhere, 0.0, -np.inf)
     for one, (start, end) in zip(layout.markets, layout.spans, strict=True):
-        if one.key in money:
-            liability = market_liability(one, money[one.key])
-            wins = (layout.won[start:end] > 0) & possible
-            worst[start:end] = np.where(wins, liability, -np.inf).max(axis=1)
+        if one.key in liabilities:
+            wins = layout.wins[start:end] & possible
+            worst[start:end] = np.where(wins, liabilities[one.key], -np.inf).max(axis=1)
     return worst
 
 
@@ -416,13 +427,14 @@ def price_markets(
     the stakes and payouts (Σ stake x odds taken) per selection of the bets on it; bets on a
     market outside `markets` still count in the liability that moves the distribution.
     """
-    moved = _moved(checked_distribution(distribution), money, float(params.liquidity))
+    liabilities = market_liabilities(money)
+    moved = _moved(checked_distribution(distribution), liabilities, float(params.liquidity))
     layout = _layout(tuple(markets))
     rows = _row_params(layout.markets, tuple(params.markets.items()))
     fair, not_void = _fair(layout, moved)
     is_open = (not_void >= LOWEST_OPEN_PROBABILITY) & (fair >= LOWEST_OPEN_PROBABILITY) & (fair <= rows.highest_open)
     ladder_index = ladder_indexes_for_implied(_implied(layout, fair, is_open, rows.margin_factor))
-    worst = _worst_loss_where_won(layout, money, moved > 0)
+    worst = _worst_loss_where_won(layout, liabilities, moved > 0)
     stake_cents = _cents_within(worst, LADDER_FLOATS[ladder_index], rows.limit).tolist()
     ladder_index = ladder_index.tolist()
     open_rows = is_open.tolist()

@@ -207,7 +207,8 @@ def match_markets(asian_handicap_lines: Iterable[float]) -> tuple[Market, ...]:
 
 def goal_difference_distribution(distribution: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """P(home goals - away goals = d) for d = -MAX_GOALS..MAX_GOALS (index d + MAX_GOALS)."""
-    return np.bincount(_DIFFERENCE_INDEX, weights=distribution.ravel(), minlength=2 * MAX_GOALS + 1)
+    weighted = np.bincount(_DIFFERENCE_INDEX, weights=distribution.ravel(), minlength=2 * MAX_GOALS + 1)
+    return weighted.astype(np.float64)
 
 
 def main_asian_handicap_line(distribution: npt.NDArray[np.float64]) -> float:
