@@ -22,6 +22,14 @@ class MatchNotOpen(BettingError):
     code = "match_not_open"
 
 
+class MarketSuspended(BettingError):
+    """Betting on the match is suspended for a moment (a goal, a red card, a penalty, or a
+    trader's decision): `reason` says which."""
+
+    status_code = 409
+    code = "market_suspended"
+
+
 class MatchStarted(BettingError):
     """The match has kicked off: betting is over, whatever its status says.
 
@@ -65,6 +73,14 @@ class MatchTransitionNotAllowed(BettingError):
 
     status_code = 409
     code = "transition_not_allowed"
+
+
+class ResettlementUncollectable(BettingError):
+    """A corrected result takes back more than a bettor's wallet holds now: the correction
+    waits, whole, until staff cover it (docs/in-play.md)."""
+
+    status_code = 409
+    code = "resettlement_uncollectable"
 
 
 class IdempotencyKeyReused(BettingError):

@@ -29,6 +29,7 @@ def match_state(match: Match) -> dict[str, Any]:
         "odds": odds_as_numbers(match.current_prices),
         "markets": markets_as_numbers(match.markets),
         "status": match.status,
+        "suspended_reason": match.suspended_reason,
         "bets": match.bets_counted,
         "ts": match.odds_updated_at.isoformat(),
     }
@@ -39,7 +40,14 @@ def odds_frame(match: Match) -> dict[str, Any]:
 
 
 def match_status_frame(match: Match) -> dict[str, Any]:
-    return {"type": "match", "match": match.pk, "status": match.status, "version": match.odds_version}
+    return {
+        "type": "match",
+        "match": match.pk,
+        "status": match.status,
+        "suspended_reason": match.suspended_reason,
+        "result": match.result,
+        "version": match.odds_version,
+    }
 
 
 def odds_publish_on_commit(match: Match) -> None:

@@ -16,7 +16,7 @@ from betting.models import Match, MatchStatus, OddsVersion
 from betting.pricing import ODDS_RECOMPUTE_FIELDS, engine_params, markets_as_strings
 
 # Written only by the services, holding the row lock: an edit form never writes them back.
-MATCH_SERVICE_FIELDS = ("status", "result", "bet_sequence", *ODDS_RECOMPUTE_FIELDS)
+MATCH_SERVICE_FIELDS = ("status", "result", "suspended_reason", "in_play", "bet_sequence", *ODDS_RECOMPUTE_FIELDS)
 
 
 def match_not_started_check(match: Match) -> None:

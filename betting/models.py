@@ -21,6 +21,15 @@ class MatchStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
+class SuspensionReason(models.TextChoices):
+    """Why a match's betting is suspended: an event of the match from the feed, or a trader."""
+
+    GOAL = "goal", "Goal"
+    RED_CARD = "red_card", "Red card"
+    PENALTY = "penalty", "Penalty"
+    TRADER = "trader", "Trader"
+
+
 # Prices: decimal odds up to 1000.00. Money: two places, never float.
 
 
@@ -38,6 +47,12 @@ class Match(models.Model):
     kickoff = models.DateTimeField()
     status = models.CharField(max_length=16, choices=MatchStatus, default=MatchStatus.SCHEDULED)
     result = models.CharField(max_length=8, choices=Selection, blank=True, default="")
+    # Set while the match is suspended, empty otherwise.
+    suspended_reason = models.CharField(max_length=16, choices=SuspensionReason, blank=True, default="")
+    # The feed says the match is being played (kick-off to full time): written by the in-play
+    # worker under this row's lock. Its markets may then be open after the kick-off time (the
+    # clock check still refuses pre-match bets) and the kick-off sweep leaves it alone.
+    in_play = models.BooleanField(default=False)
 
     opening_home = models.DecimalField(max_digits=7, decimal_places=2)
     opening_draw = models.DecimalField(max_digits=7, decimal_places=2)
@@ -163,6 +178,9 @@ class Bet(models.Model):
     status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)
     # What settlement credited: stake * odds for a winner, the stake for a void, 0 for a loser.
     payout = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Which settlement of the bet `payout` comes from: 0 for the first; a corrected result
+    # settles the bet again as 1, 2, ... (its ledger entries carry the same number).
+    settlement_round = models.PositiveSmallIntegerField(default=0)
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -209,17 +227,22 @@ class LedgerKind(models.TextChoices):
     PAYOUT = "payout", "Payout"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Adjustment"  # a correction by staff, either sign
+    # Takes back what a settlement paid (payout or refund) when a corrected result settles the bet again.
+    REVERSAL = "reversal", "Reversal"
 
 
-BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND)
+BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL)
+# What settlement pays a bet, net: the sum of these entries of a bet equals its `payout`.
+BET_RETURN_KINDS = (LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL)
 
 
 class LedgerEntry(models.Model):
     """One movement of money, never updated nor deleted.
 
-    The cause: `bet` for stakes, payouts and refunds (at most one of each kind per bet,
-    enforced by a unique constraint, which is what makes settlement pay once even if run
-    twice); `memo` for credits and adjustments, with `created_by` for staff adjustments.
+    The cause: `bet` for stakes, payouts, refunds and reversals (at most one of each kind per
+    bet and settlement round, enforced by a unique constraint, which is what makes settlement
+    pay once even if run twice); `memo` for credits and adjustments, with `created_by` for
+    staff adjustments.
     """
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
@@ -228,6 +251,8 @@ class LedgerEntry(models.Model):
     balance_after = models.DecimalField(max_digits=16, decimal_places=2)
     bet = models.ForeignKey(Bet, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries")
     memo = models.CharField(max_length=200, blank=True, default="")
+    # The bet's settlement this entry belongs to (`Bet.settlement_round`; 0 for the stake).
+    settlement_round = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -238,7 +263,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "ledger entries"
         constraints = [
             models.UniqueConstraint(
-                fields=["bet", "kind"], condition=models.Q(bet__isnull=False), name="ledger_one_entry_per_bet_and_kind"
+                fields=["bet", "kind", "settlement_round"],
+                condition=models.Q(bet__isnull=False),
+                name="ledger_one_entry_per_bet_kind_and_round",
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=BET_LEDGER_KINDS, bet__isnull=False)
@@ -246,7 +273,7 @@ class LedgerEntry(models.Model):
                 name="ledger_bet_entries_name_their_bet",
             ),
             models.CheckConstraint(
-                condition=models.Q(kind=LedgerKind.STAKE, amount__lt=0)
+                condition=models.Q(kind__in=[LedgerKind.STAKE, LedgerKind.REVERSAL], amount__lt=0)
                 | models.Q(kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.CREDIT], amount__gt=0)
                 | (models.Q(kind=LedgerKind.ADJUSTMENT) & ~models.Q(amount=0)),
                 name="ledger_amount_sign_matches_kind",

@@ -13,6 +13,7 @@ from django.db import transaction
 from betting import events
 from betting.errors import (
     InsufficientFunds,
+    MarketSuspended,
     MatchNotFound,
     MatchNotOpen,
     OddsChanged,
@@ -67,6 +68,12 @@ def bet_place(
     except Match.DoesNotExist:
         message = f"Match {match_id} does not exist."
         raise MatchNotFound(message, errors={"match": [message]}) from None
+    if match.status == MatchStatus.SUSPENDED:
+        raise MarketSuspended(
+            f"Betting on match {match_id} is suspended ({match.suspended_reason or 'trader'}): try again shortly.",
+            status=match.status,
+            reason=match.suspended_reason,
+        )
     if match.status != MatchStatus.OPEN:
         raise MatchNotOpen(f"Match {match_id} is {match.status}: it takes no bets.", status=match.status)
     match_not_started_check(match)

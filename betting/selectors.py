@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
+from betting.models import BET_RETURN_KINDS, Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
 
 # Sums of money keep two places (SQLite would otherwise sum through floats).
 MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=16, decimal_places=2)
@@ -50,7 +50,7 @@ def ledger_audit() -> list[str]:
 
     Each wallet's balance must equal the sum of its ledger and the last entry's
     `balance_after`; every bet must have its stake entry; every settled bet must have been
-    paid exactly what its status says.
+    paid exactly what its status says (net of reversals), and an open bet nothing.
     """
     problems = []
     last_entry = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
@@ -73,16 +73,17 @@ def ledger_audit() -> list[str]:
     for bet_id in Bet.objects.exclude(Exists(staked)).values_list("pk", flat=True):
         problems.append(f"bet {bet_id}: no stake entry for its stake")
 
+    # Payouts and refunds, less the reversals of settlements a corrected result undid.
     paid = (
-        LedgerEntry.objects.filter(bet=OuterRef("pk"), kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND])
+        LedgerEntry.objects.filter(bet=OuterRef("pk"), kind__in=BET_RETURN_KINDS)
         .values("bet")
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    settled = Bet.objects.exclude(status=BetStatus.OPEN).annotate(
-        paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=MONEY)
-    )
-    for bet in settled.iterator():
+    bets = Bet.objects.annotate(paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=MONEY))
+    for bet in bets.exclude(status=BetStatus.OPEN).iterator():
         if cents(bet.paid) != bet.payout:
             problems.append(f"bet {bet.pk} ({bet.status}): payout {bet.payout} != ledger {cents(bet.paid)}")
+    for bet in bets.filter(status=BetStatus.OPEN).exclude(paid=0).iterator():
+        problems.append(f"bet {bet.pk} (open): paid {cents(bet.paid)} by the ledger before settling")
     return problems

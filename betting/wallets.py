@@ -52,6 +52,7 @@ def wallet_post(
     bet: Bet | None = None,
     memo: str = "",
     created_by: User | None = None,
+    settlement_round: int = 0,
 ) -> LedgerEntry:
     """Append one ledger entry and move the balance by `amount` (signed).
 
@@ -69,6 +70,7 @@ def wallet_post(
         bet=bet,
         memo=memo,
         created_by=created_by,
+        settlement_round=settlement_round,
     )
     events.wallet_publish_on_commit(user_id=wallet.user_id, balance=wallet.balance, change=amount, reason=kind)
     return entry

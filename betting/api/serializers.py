@@ -59,6 +59,7 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
             "away_team",
             "kickoff",
             "status",
+            "suspended_reason",
             "result",
             "odds",
             "markets",

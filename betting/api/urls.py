@@ -23,6 +23,7 @@ urlpatterns = [
         for action, status in TRANSITIONS.items()
     ),
     path("matches/<int:pk>/settle/", views.MatchSettleApi.as_view(), name="match-settle"),
+    path("matches/<int:pk>/correct/", views.MatchCorrectApi.as_view(), name="match-correct"),
     path("bets/", views.BetListCreateApi.as_view(), name="bet-list"),
     path("bets/<int:pk>/", views.BetDetailApi.as_view(), name="bet-detail"),
 ]

@@ -153,10 +153,27 @@ class MatchSettleApi(MatchTransitionApi):
         get_object_or_404(Match, pk=pk)
         serializer = MatchSettleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        match = settlement.match_transition(
-            match_id=pk, status=self.target_status, result=serializer.validated_data["result"]
-        )
+        match = self.settle(match_id=pk, result=serializer.validated_data["result"])
         return Response(MatchOutputSerializer(match).data)
+
+    def settle(self, *, match_id: int, result: str) -> Match:
+        return settlement.match_transition(match_id=match_id, status=self.target_status, result=result)
+
+
+class MatchCorrectApi(MatchSettleApi):
+    """Needs the permission of settling (`target_status`): it moves money too."""
+
+    @extend_schema(
+        request=MatchSettleInputSerializer,
+        responses={200: MatchOutputSerializer, 400: BAD_REQUEST, **TRANSITION_ERRORS},
+        summary="Settlement (`betting.settle_match`): correct the result of a settled match; the settlement "
+        "worker reverses what its bets were paid and settles them again.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def settle(self, *, match_id: int, result: str) -> Match:
+        return settlement.match_result_correct(match_id=match_id, result=result)
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -195,7 +212,8 @@ class BetListCreateApi(APIView):
             401: UNAUTHENTICATED,
             409: error(
                 "Refused by the book, nothing debited: `odds_changed` (with the current `odds` and `version`), "
-                "`match_not_open` (with its `status`) or `insufficient_funds` (with the `balance`)."
+                "`market_suspended` (with the `reason`: goal, red_card, penalty or trader), `match_not_open` "
+                "(with its `status`), `match_started` or `insufficient_funds` (with the `balance`)."
             ),
             422: error("`idempotency_key_reused`: the key was used for a different request body."),
             429: THROTTLED,

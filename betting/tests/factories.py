@@ -5,7 +5,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from betting.models import Match, MatchStatus
+from betting.models import Match, MatchStatus, Wallet
+from betting.settlement import match_transition
 from betting.wallets import wallet_open
 
 
@@ -40,3 +41,13 @@ class MatchFactory(factory.django.DjangoModelFactory):
     odds_home = factory.SelfAttribute("opening_home")
     odds_draw = factory.SelfAttribute("opening_draw")
     odds_away = factory.SelfAttribute("opening_away")
+
+
+def balance_of(user) -> Decimal:
+    return Wallet.objects.get(user=user).balance
+
+
+def settle(match: Match, result: str) -> None:
+    """Close and settle (the settlement task runs on commit)."""
+    match_transition(match_id=match.pk, status=MatchStatus.CLOSED)
+    match_transition(match_id=match.pk, status=MatchStatus.SETTLED, result=result)

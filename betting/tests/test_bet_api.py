@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from betting.models import Bet, Match, MatchStatus, OddsVersion
+from betting.selectors import wallet_balance_of
 from betting.tests.factories import MatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,13 +80,24 @@ def test_malformed_json_is_400(user_client, match) -> None:
     assert not Bet.objects.exists()
 
 
-@pytest.mark.parametrize("status", [MatchStatus.SUSPENDED, MatchStatus.CLOSED, MatchStatus.SCHEDULED])
+@pytest.mark.parametrize("status", [MatchStatus.CLOSED, MatchStatus.SCHEDULED])
 def test_match_not_open_is_409(user_client, status) -> None:
     match = MatchFactory(status=status)
     reply = user_client.post("/api/bets/", bet_body(match), format="json")
     assert reply.status_code == 409
     assert reply.json()["code"] == "match_not_open"
     assert not Bet.objects.exists()
+
+
+@pytest.mark.parametrize("reason", ["goal", "red_card", "penalty", "trader"])
+def test_a_suspended_market_is_409_market_suspended_with_the_reason(user_client, user, reason) -> None:
+    match = MatchFactory(status=MatchStatus.SUSPENDED, suspended_reason=reason)
+    reply = user_client.post("/api/bets/", bet_body(match), format="json")
+    assert reply.status_code == 409
+    body = reply.json()
+    assert (body["code"], body["reason"], body["status"]) == ("market_suspended", reason, "suspended")
+    assert not Bet.objects.exists()
+    assert wallet_balance_of(user_id=user.pk) == Decimal("1000.00")
 
 
 def test_changed_price_is_409_with_current_price(user_client, match) -> None:

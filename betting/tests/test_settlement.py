@@ -15,31 +15,10 @@ from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, Match
 from betting.placement import bet_place
 from betting.selectors import ledger_audit
 from betting.settlement import match_bets_settle, match_transition, matches_close_at_kickoff
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, balance_of, settle
 from realtime import streams
 
 pytestmark = pytest.mark.django_db
-
-
-def balance_of(user) -> Decimal:
-    return Wallet.objects.get(user=user).balance
-
-
-def settle(match: Match, result: str) -> None:
-    """Close and settle, running the on-commit settlement task eagerly."""
-    match_transition(match_id=match.pk, status=MatchStatus.CLOSED)
-    match_transition(match_id=match.pk, status=MatchStatus.SETTLED, result=result)
-
-
-@pytest.fixture
-def bets(match):
-    """Three bettors with 1000.00 each, one bet on each selection at 2.10 / 3.40 / 3.50."""
-    placed = {}
-    for selection, stake in (("home", "100.00"), ("draw", "50.00"), ("away", "20.00")):
-        placed[selection] = bet_place(
-            user=UserFactory(), match_id=match.pk, selection=selection, stake=Decimal(stake), accept_odds_change="any"
-        )
-    return placed
 
 
 def test_winners_are_paid_stake_times_odds_and_losers_marked_lost(
@@ -311,6 +290,16 @@ def test_creating_a_match_announces_it_on_commit(staff_client, published, django
     assert reply.status_code == 201, reply.content
     frames = [(stream, frame) for stream, frame, _ in published if frame["type"] == "match"]
     assert frames == [
-        (streams.ODDS, {"type": "match", "match": reply.json()["id"], "status": MatchStatus.SCHEDULED, "version": 1})
+        (
+            streams.ODDS,
+            {
+                "type": "match",
+                "match": reply.json()["id"],
+                "status": MatchStatus.SCHEDULED,
+                "suspended_reason": "",
+                "result": "",
+                "version": 1,
+            },
+        )
     ]
     json.dumps(frames)

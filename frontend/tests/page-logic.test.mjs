@@ -101,6 +101,7 @@ test("each API reply, in words next to its field", () => {
   assert.deepEqual(interpretReply({ ...base, status: 409, body: { code: "insufficient_funds", balance: "12.00" } }).fields,
     { stake: "Your balance is 12.00: lower the stake." });
   assert.match(interpretReply({ ...base, status: 409, body: { code: "match_not_open", status: "suspended" } }).fields.general, /suspended: it takes no bets/);
+  assert.match(interpretReply({ ...base, status: 409, body: { code: "market_suspended", reason: "red_card" } }).fields.general, /suspended for a moment \(red card\)/);
   assert.match(interpretReply({ ...base, status: 401, body: {} }).fields.general, /sign in again/);
   assert.match(interpretReply({ ...base, status: 403, body: { detail: "CSRF Failed: token missing." } }).fields.general, /reload/);
   assert.match(interpretReply({ ...base, status: 429, body: {}, retryAfter: "12" }).fields.general, /wait 12 s/);

@@ -15,6 +15,9 @@ export const STATUS_LABELS = {
   void: "Void",
 };
 
+// Why a match is suspended, in words (the `suspended_reason` of frames and replies).
+export const SUSPENSION_WORDS = { goal: "goal", red_card: "red card", penalty: "penalty", trader: "trader" };
+
 export const MARKETS = [
   { key: "over_under_2_5", name: "Total goals 2.5", selections: [["over", "Over 2.5"], ["under", "Under 2.5"]] },
   { key: "both_teams_to_score", name: "Both teams to score", selections: [["yes", "Yes"], ["no", "No"]] },

@@ -1,6 +1,6 @@
 // The bet slip's logic, without the DOM (tested under Node): one Idempotency-Key per intent,
 // the request body, and what each API reply means for the fan.
-import { STATUS_LABELS, formatOdds } from "./format.js";
+import { STATUS_LABELS, SUSPENSION_WORDS, formatOdds } from "./format.js";
 
 // One key per intent: the same bet sent again (a double click, a retry after a lost reply)
 // carries the same key, so the server places it once. Any change to what is being bet, or a
@@ -63,6 +63,8 @@ export function interpretReply({ status, body = {}, retryAfter = null, selection
     add("general", /csrf/i.test(body.detail || "") ? "This page is out of date: reload it, then bet again." : body.detail || "You may not place this bet.");
   } else if (status === 409 && body.code === "insufficient_funds") {
     add("stake", `Your balance is ${body.balance}: lower the stake.`);
+  } else if (status === 409 && body.code === "market_suspended") {
+    add("general", `Betting is suspended for a moment (${SUSPENSION_WORDS[body.reason] || "trader"}): try again when the prices come back.`);
   } else if (status === 409 && body.code === "match_not_open") {
     add("general", `This match is ${(STATUS_LABELS[body.status] || body.status || "not open").toLowerCase()}: it takes no bets now.`);
   } else if (status === 422) {
