@@ -8,12 +8,14 @@ here; what runs after a commit (publishing, enqueueing) fails open by itself.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import redis
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
@@ -74,3 +76,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if dependency is not None:
         return dependency_unavailable_response(dependency)
     return default_server_error(request)
+
+
+class SyncAndAsyncMiddleware:
+    """A middleware that runs natively under both servers: gunicorn calls `handle`, Daphne
+    awaits `ahandle`, so no thread hop is added under ASGI. Subclasses write both."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        return self.ahandle(request) if self.is_async else self.handle(request)
+
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError
+
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError

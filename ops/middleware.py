@@ -3,35 +3,23 @@ under Daphne)."""
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from contextvars import Token
 from typing import cast
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from config.middleware import SyncAndAsyncMiddleware
 from ops import metrics
 from ops.request_id import HEADER, request_id_accept, request_id_reset, request_id_set
 
 logger = logging.getLogger("ops.requests")
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     """Outermost: everything the request does, logs and enqueues carries its id."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         started, token = self._start(request)
         try:
             # Any response: whitenoise's static files are streaming responses, not HttpResponse.
@@ -40,7 +28,7 @@ class RequestIdMiddleware:
         finally:
             request_id_reset(token)
 
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         started, token = self._start(request)
         try:
             response = await self.get_response(request)  # type: ignore[misc]

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ops.middleware.RequestIdMiddleware",  # first: everything after it logs with the request's id
     "django.middleware.security.SecurityMiddleware",
+    # TRACE and unknown methods refused (405); Permissions-Policy on every response, static too.
+    "config.http_hardening.HttpHardeningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +92,19 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Browser features -----------------------------------------------------------
+# Sent as Permissions-Policy on every response (config/http_hardening.py): the pages use none
+# of these features, so neither they nor anything they embed may ask for them. Empty: not sent.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone",
+        "midi", "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "serial", "usb", "web-share", "xr-spatial-tracking",
+    )
+)  # fmt: skip
 
 # --- Database -----------------------------------------------------------------
 # SQLite by default (embedded mode); PostgreSQL in production via DATABASE_URL.
@@ -210,8 +225,9 @@ BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 DEMO_DATA_ALLOWED = True
 
 # --- Wallets and settlement ---------------------------------------------------
-# Credited to every new wallet as its first ledger entry.
-WALLET_SIGNUP_CREDIT = Decimal(env("WALLET_SIGNUP_CREDIT", default="1000.00"))
+# Credited to every new wallet as its first ledger entry. A demo feature (the local settings
+# turn it on): with no e-mail check, any credit is free money for a script that signs up.
+WALLET_SIGNUP_CREDIT = Decimal(env("WALLET_SIGNUP_CREDIT", default="0.00"))
 # How long an Idempotency-Key replays the first response.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 # How often beat closes betting on matches that kicked off, and re-enqueues unfinished settlements.
@@ -240,8 +256,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only: every client (the pages, the docs, scripts) sends JSON, and form or
-    # multipart bodies cannot carry the nested `opening_odds`; anything else is a 415.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # multipart bodies cannot carry the nested `opening_odds`; anything else is a 415. Nested
+    # deeper than JSON_MAX_DEPTH is a 400 (config/parsers.py), never the decoder's RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.DepthLimitedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -254,6 +271,9 @@ REST_FRAMEWORK = {
         "bets": env("THROTTLE_BETS", default="120/minute"),  # bet placement (per user)
     },
 }
+
+# Arrays and objects nested deeper than this in a JSON body are refused (400) before decoding.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=5 * 60)),

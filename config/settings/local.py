@@ -1,5 +1,7 @@
 """Settings for `make run` on one machine: debug on, everything embedded."""
 
+from decimal import Decimal
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -20,3 +22,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The demo's money: every new account opens with 1,000.00 to bet with (0 in production).
+WALLET_SIGNUP_CREDIT = Decimal(env("WALLET_SIGNUP_CREDIT", default="1000.00"))

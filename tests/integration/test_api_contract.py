@@ -7,6 +7,10 @@ input accepted, invalid input refused, authentication enforced where the schema 
 The seed is fixed and the examples per operation bounded, so a run is reproducible and takes
 about two minutes. Refusals that depend on data the schema cannot know are listed, with the
 reason, in schemathesis.toml beside this file.
+
+Generated bodies stay shallow, so one case is added by hand: every operation that takes a body
+gets bodies nested two thousand deep (arrays, objects, one left open), which Python's decoder
+cannot read without a RecursionError, and must answer the documented 400.
 """
 
 import subprocess
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import schemathesis
 
 from tests.integration.harness import BIN, Stack
 
@@ -90,3 +95,40 @@ def test_the_live_api_keeps_its_openapi_contract(stack: Stack, tmp_path: Path) -
     # A 4xx for every bad request, and never an error the server only logged.
     logged = "\n".join(web.lines)
     assert "Traceback" not in logged and "Internal Server Error" not in logged, logged[-5000:]
+
+
+HOSTILE_BODIES = {
+    "arrays": "[" * 2000 + "]" * 2000,
+    "objects": '{"a":' * 2000 + "1" + "}" * 2000,
+    "unclosed": "[" * 50_000,
+}
+
+
+def test_deeply_nested_bodies_are_the_documented_400_on_every_operation(stack: Stack) -> None:
+    web, port = stack.start_web()
+    base_url = f"http://127.0.0.1:{port}"
+    email, password = ROLES["trader"]
+    token = httpx.post(f"{base_url}/api/auth/token/", json={"email": email, "password": password}, timeout=10)
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access']}", "Content-Type": "application/json"}
+    match_id = httpx.get(f"{base_url}/api/matches/", timeout=10).json()["results"][0]["id"]
+    post = httpx.post(f"{base_url}/api/posts/", json={"title": "Deep", "body": "x"}, headers=headers, timeout=10)
+    assert post.status_code == 201, post.text
+    raw_schema = httpx.get(f"{base_url}/api/schema/?format=json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(raw_schema)
+    checked = []
+    for path, operations in raw_schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            object_id = post.json()["id"] if path.startswith("/api/posts/") else match_id
+            url = base_url + path.replace("{id}", str(object_id))
+            for kind, body in HOSTILE_BODIES.items():
+                reply = httpx.request(method, url, content=body, headers=headers, timeout=10)
+                assert reply.status_code == 400, (method, path, kind, reply.status_code, reply.text[:300])
+                assert reply.json()["code"] == "malformed", (method, path, kind, reply.text[:300])
+                schema[path][method].validate_response(reply)  # the documented 400 body
+            checked.append(f"{method.upper()} {path}")
+    assert len(checked) >= 10, checked
+    logged = "\n".join(web.lines)
+    assert "Traceback" not in logged and "RecursionError" not in logged, logged[-5000:]

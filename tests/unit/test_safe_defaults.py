@@ -165,3 +165,30 @@ def test_password_reset_never_returns_the_token_without_debug(api_client) -> Non
     reply = api_client.post("/api/auth/password-reset/", {"email": user.email}, format="json")
     assert reply.status_code == 202
     assert set(reply.json()) == {"detail"}
+
+
+def test_the_signup_credit_is_a_demo_feature_off_outside_the_local_settings() -> None:
+    """No e-mail check guards sign-up: a credit there is free money for a script."""
+    from config.settings import base, local
+
+    assert not base.WALLET_SIGNUP_CREDIT
+    assert str(local.WALLET_SIGNUP_CREDIT) == "1000.00"  # `make run`'s demo
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; print(settings.WALLET_SIGNUP_CREDIT)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=good_key(),
+        JWT_SIGNING_KEY=good_key(),
+    )
+    assert result.stdout.strip() == "0.00", result.stderr
+
+
+@pytest.mark.django_db
+def test_a_new_account_gets_no_money_without_the_demo_credit(api_client, settings) -> None:
+    from decimal import Decimal
+
+    from config.settings import base
+
+    settings.WALLET_SIGNUP_CREDIT = base.WALLET_SIGNUP_CREDIT
+    reply = api_client.post("/api/auth/register/", {"email": "script@example.com", "password": "a-long-passphrase-1"})
+    assert reply.status_code == 201, reply.content
+    assert Decimal(reply.json()["balance"]) == 0
