@@ -144,7 +144,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ["id", "user", "balance", "updated_at"]
+    list_display = ["id", "user", "balance", "held", "updated_at"]
     search_fields = ["user__username"]
 
 

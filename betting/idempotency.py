@@ -15,12 +15,22 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest
 from betting.placement import bet_place
 
 MAX_KEY_LENGTH = 200
+
+
+def idempotency_key_of(request: Any) -> str | None:
+    """The request's `Idempotency-Key` header, or None; a 400 naming it when it is empty or
+    longer than MAX_KEY_LENGTH."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise ValidationError({"Idempotency-Key": [f"Between 1 and {MAX_KEY_LENGTH} characters."]})
+    return key
 
 
 def request_fingerprint(body: Any) -> str:

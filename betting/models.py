@@ -208,17 +208,65 @@ class Wallet(models.Model):
     Every change locks this row (after the match row, when one is involved), writes one
     ledger entry and updates `balance` in the same transaction; the check constraint is the
     last line of defence against an overdraft.
+
+    `held` is the part of the balance set aside for outcomes still pending (`WalletHold`): a
+    withdrawal the payment provider has not confirmed yet, say. It stays in the balance (no
+    ledger entry has moved it) but nothing may spend it: what a bet or a withdrawal may take
+    is `available`, the balance less what is held.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
     balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    held = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="wallet_balance_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="wallet_balance_not_negative"),
+            models.CheckConstraint(condition=models.Q(held__gte=0), name="wallet_held_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=models.F("held")), name="wallet_held_within_balance"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Wallet of {self.user_id}: {self.balance}"
+
+    @property
+    def available(self) -> Decimal:
+        """What may be spent or withdrawn now: the balance less the money held."""
+        return self.balance - self.held
+
+
+class WalletHold(models.Model):
+    """Money set aside in a wallet until a pending outcome is known, then either released
+    (available again, no ledger entry) or captured (debited by one ledger entry), once.
+
+    `Wallet.held` is the sum of the holds not yet released or captured (`released_at` null);
+    the audit checks it."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="holds")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    purpose = models.CharField(max_length=32)  # what waits: "withdrawal", "bet"
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)  # released or captured
+    # The debit that captured the hold (null: still held, or released without a debit).
+    ledger_entry = models.OneToOneField(
+        "LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="captured_hold"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="wallet_hold_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(ledger_entry__isnull=True) | models.Q(released_at__isnull=False),
+                name="wallet_hold_captured_is_released",
+            ),
+        ]
+        indexes = [models.Index(fields=["wallet"], condition=models.Q(released_at__isnull=True), name="hold_open")]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk}: {self.amount} for {self.purpose} (wallet {self.wallet_id})"
 
 
 class LedgerKind(models.TextChoices):
@@ -229,6 +277,8 @@ class LedgerKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"  # a correction by staff, either sign
     # Takes back what a settlement paid (payout or refund) when a corrected result settles the bet again.
     REVERSAL = "reversal", "Reversal"
+    DEPOSIT = "deposit", "Deposit"  # money paid in through a payment provider
+    WITHDRAWAL = "withdrawal", "Withdrawal"  # money paid out through a payment provider
 
 
 BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL)
@@ -242,7 +292,8 @@ class LedgerEntry(models.Model):
     The cause: `bet` for stakes, payouts, refunds and reversals (at most one of each kind per
     bet and settlement round, enforced by a unique constraint, which is what makes settlement
     pay once even if run twice); `memo` for credits and adjustments, with `created_by` for
-    staff adjustments.
+    staff adjustments; the payment (`payments.Payment.ledger_entry`) for deposits and
+    withdrawals.
     """
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
@@ -273,14 +324,21 @@ class LedgerEntry(models.Model):
                 name="ledger_bet_entries_name_their_bet",
             ),
             models.CheckConstraint(
-                condition=models.Q(kind__in=[LedgerKind.STAKE, LedgerKind.REVERSAL], amount__lt=0)
-                | models.Q(kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.CREDIT], amount__gt=0)
+                condition=models.Q(
+                    kind__in=[LedgerKind.STAKE, LedgerKind.REVERSAL, LedgerKind.WITHDRAWAL], amount__lt=0
+                )
+                | models.Q(
+                    kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.CREDIT, LedgerKind.DEPOSIT], amount__gt=0
+                )
                 | (models.Q(kind=LedgerKind.ADJUSTMENT) & ~models.Q(amount=0)),
                 name="ledger_amount_sign_matches_kind",
             ),
             models.CheckConstraint(condition=models.Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
         ]
-        indexes = [models.Index(fields=["wallet", "-id"])]
+        indexes = [
+            models.Index(fields=["wallet", "-id"]),
+            models.Index(fields=["wallet", "created_at"], name="ledger_wallet_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} (wallet {self.wallet_id})"

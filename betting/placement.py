@@ -12,7 +12,6 @@ from django.db import transaction
 
 from betting import events
 from betting.errors import (
-    InsufficientFunds,
     MarketSuspended,
     MatchNotFound,
     MatchNotOpen,
@@ -23,7 +22,7 @@ from betting.errors import (
 from betting.matches import match_not_started_check
 from betting.models import Bet, LedgerKind, Match, MatchStatus
 from betting.recompute import odds_recompute_request
-from betting.wallets import CENT, wallet_lock, wallet_post
+from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_lock, wallet_post
 
 ACCEPT_NONE = "none"
 ACCEPT_HIGHER = "higher"
@@ -89,10 +88,7 @@ def bet_place(
         )
 
     wallet = wallet_lock(user_id=user.pk)
-    if wallet.balance < stake:
-        raise InsufficientFunds(
-            f"The stake {stake} is more than the balance {wallet.balance}.", balance=events.money(wallet.balance)
-        )
+    wallet_available_check(wallet=wallet, amount=stake, what=f"The stake {stake}")
 
     match.bet_sequence += 1
     match.save(update_fields=["bet_sequence"])
@@ -122,12 +118,6 @@ def bet_odds_recompute_schedule(*, match_id: int) -> None:
 
 def stake_check(stake: Decimal) -> None:
     """Refuse a stake outside the book's bounds, or finer than a cent."""
-    message = None
-    if not stake.is_finite() or stake != stake.quantize(CENT):
-        message = "The stake is an amount with at most two decimals."
-    elif stake < settings.BET_MIN_STAKE:
-        message = f"The stake must be at least {settings.BET_MIN_STAKE}."
-    elif stake > settings.BET_MAX_STAKE:
-        message = f"The stake must be at most {settings.BET_MAX_STAKE}."
+    message = amount_out_of_bounds(stake, minimum=settings.BET_MIN_STAKE, maximum=settings.BET_MAX_STAKE, name="stake")
     if message is not None:
         raise StakeOutOfRange(message, errors={"stake": [message]})

@@ -6,7 +6,17 @@ from decimal import Decimal
 from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from betting.models import BET_RETURN_KINDS, Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
+from betting.models import (
+    BET_RETURN_KINDS,
+    Bet,
+    BetStatus,
+    LedgerEntry,
+    LedgerKind,
+    Match,
+    MatchStatus,
+    Wallet,
+    WalletHold,
+)
 
 # Sums of money keep two places (SQLite would otherwise sum through floats).
 MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=16, decimal_places=2)
@@ -49,14 +59,22 @@ def ledger_audit() -> list[str]:
     """Every way the books disagree with themselves, as readable lines (empty: all good).
 
     Each wallet's balance must equal the sum of its ledger and the last entry's
-    `balance_after`; every bet must have its stake entry; every settled bet must have been
-    paid exactly what its status says (net of reversals), and an open bet nothing.
+    `balance_after`, and its `held` the sum of its open holds, within the balance; every bet
+    must have its stake entry; every settled bet must have been paid exactly what its status
+    says (net of reversals), and an open bet nothing.
     """
     problems = []
     last_entry = LedgerEntry.objects.filter(wallet=OuterRef("pk")).order_by("-id").values("balance_after")[:1]
+    open_holds = (
+        WalletHold.objects.filter(wallet=OuterRef("pk"), released_at__isnull=True)
+        .values("wallet")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     wallets = Wallet.objects.annotate(
         ledger_sum=Coalesce(Sum("entries__amount"), Value(Decimal("0.00")), output_field=MONEY),
         last_balance_after=Subquery(last_entry, output_field=MONEY),
+        holds_sum=Coalesce(Subquery(open_holds), Value(Decimal("0.00")), output_field=MONEY),
     ).order_by("id")
     for wallet in wallets.iterator():
         balance, ledger_sum = cents(wallet.balance), cents(wallet.ledger_sum)
@@ -68,6 +86,11 @@ def ledger_audit() -> list[str]:
         last = wallet.last_balance_after
         if last is not None and cents(last) != balance:
             problems.append(f"{where}: last entry's balance_after {cents(last)} != balance {balance}")
+        held, holds_sum = cents(wallet.held), cents(wallet.holds_sum)
+        if held != holds_sum:
+            problems.append(f"{where}: held {held} != open holds {holds_sum}")
+        if held > balance:
+            problems.append(f"{where}: held {held} > balance {balance}")
 
     staked = LedgerEntry.objects.filter(bet=OuterRef("pk"), kind=LedgerKind.STAKE, amount=-F("bet__stake"))
     for bet_id in Bet.objects.exclude(Exists(staked)).values_list("pk", flat=True):

@@ -184,10 +184,11 @@ def match_bets_resettle_batch(*, match_id: int) -> int:
         events.bet_publish_on_commit(bet)
     for bet, amount, settlement_round in reversals:
         wallet = wallets[bet.user_id]
-        if wallet.balance < amount:
+        # Money held for a pending withdrawal is not there to take back: only what is available.
+        if wallet.available < amount:
             raise ResettlementUncollectable(
                 f"Match {match_id}: reversing {amount} of bet {bet.pk} would overdraw wallet {wallet.pk} "
-                f"(balance {wallet.balance}).",
+                f"(balance {wallet.balance}, available {wallet.available}).",
                 bet=bet.pk,
             )
         wallet_post(wallet=wallet, kind=LedgerKind.REVERSAL, amount=-amount, bet=bet, settlement_round=settlement_round)

@@ -3,6 +3,11 @@
 Every function that moves money expects the wallet row locked by the caller's transaction
 (`wallet_lock`), taken after the match row when a match is involved: one lock order
 everywhere is what keeps bets and settlements from deadlocking.
+
+What a debit may take is the wallet's `available` money: the balance less the holds
+(`wallet_hold`) set aside for outcomes still pending, such as a withdrawal the payment
+provider has not confirmed. A hold ends once: released (`wallet_hold_release`) or captured
+as a debit (`wallet_hold_capture`).
 """
 
 from decimal import Decimal
@@ -10,12 +15,25 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from betting import events
 from betting.errors import InsufficientFunds
-from betting.models import Bet, LedgerEntry, LedgerKind, Wallet
+from betting.models import Bet, LedgerEntry, LedgerKind, Wallet, WalletHold
 
 CENT = Decimal("0.01")
+
+
+def amount_out_of_bounds(amount: Decimal, *, minimum: Decimal, maximum: Decimal, name: str) -> str | None:
+    """Why `amount` is not a sum of money within [minimum, maximum] ("The stake must be at
+    least 0.10."), or None when it is."""
+    if not amount.is_finite() or amount != amount.quantize(CENT):
+        return f"The {name} is an amount with at most two decimals."
+    if amount < minimum:
+        return f"The {name} must be at least {minimum}."
+    if amount > maximum:
+        return f"The {name} must be at most {maximum}."
+    return None
 
 
 @transaction.atomic
@@ -81,8 +99,55 @@ def wallet_adjust(*, user_id: int, amount: Decimal, memo: str, staff: User | Non
     """A correction, either sign, with its reason and who made it (None: the system).
     Refused if it would overdraw."""
     wallet = wallet_lock(user_id=user_id)
-    if wallet.balance + amount < 0:
-        raise InsufficientFunds(
-            f"An adjustment of {amount} would overdraw a balance of {wallet.balance}.", balance=str(wallet.balance)
-        )
+    if amount < 0:
+        wallet_available_check(wallet=wallet, amount=-amount, what=f"An adjustment of {amount}")
     return wallet_post(wallet=wallet, kind=LedgerKind.ADJUSTMENT, amount=amount, memo=memo, created_by=staff)
+
+
+def wallet_available_check(*, wallet: Wallet, amount: Decimal, what: str) -> None:
+    """Refuse a debit of `amount` that the wallet's available money (the balance less what
+    is held) does not cover. Call with the wallet row locked."""
+    if wallet.available < amount:
+        raise InsufficientFunds(
+            f"{what} is more than the available {events.money(wallet.available)}"
+            + (f" ({events.money(wallet.held)} of the balance is held)." if wallet.held else "."),
+            balance=events.money(wallet.balance),
+            available=events.money(wallet.available),
+        )
+
+
+def wallet_hold(*, wallet: Wallet, amount: Decimal, purpose: str) -> WalletHold:
+    """Set `amount` aside: still in the balance, no longer available. Refused (nothing
+    written) when the available money does not cover it. Call with the wallet row locked."""
+    amount = amount.quantize(CENT)
+    wallet_available_check(wallet=wallet, amount=amount, what=f"A {purpose} of {amount}")
+    wallet.held = (wallet.held + amount).quantize(CENT)
+    wallet.save(update_fields=["held", "updated_at"])
+    return WalletHold.objects.create(wallet=wallet, amount=amount, purpose=purpose)
+
+
+def _hold_end(*, wallet: Wallet, hold: WalletHold) -> bool:
+    """Mark the hold ended, once: False when it had already ended (a retry, a duplicate)."""
+    ended = WalletHold.objects.filter(pk=hold.pk, released_at__isnull=True).update(released_at=timezone.now())
+    if not ended:
+        return False
+    wallet.held = (wallet.held - hold.amount).quantize(CENT)
+    wallet.save(update_fields=["held", "updated_at"])
+    return True
+
+
+def wallet_hold_release(*, wallet: Wallet, hold: WalletHold) -> bool:
+    """Make held money available again, with no ledger entry. Idempotent: False if the hold
+    had already ended. Call with the wallet row locked."""
+    return _hold_end(wallet=wallet, hold=hold)
+
+
+def wallet_hold_capture(*, wallet: Wallet, hold: WalletHold, kind: str, memo: str = "") -> LedgerEntry | None:
+    """Debit held money for good: the hold ends and one ledger entry of `kind` takes its
+    amount. Idempotent: None (nothing debited) if the hold had already ended. Call with the
+    wallet row locked."""
+    if not _hold_end(wallet=wallet, hold=hold):
+        return None
+    entry = wallet_post(wallet=wallet, kind=kind, amount=-hold.amount, memo=memo)
+    WalletHold.objects.filter(pk=hold.pk).update(ledger_entry=entry)
+    return entry

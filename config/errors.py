@@ -16,3 +16,12 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra
+
+
+class DependencyUnavailable(Exception):  # named like the outages it stands beside
+    """A service the request needs (a payment provider, say) did not answer: the outage
+    middleware (`config.middleware`) answers 503 with Retry-After, naming `dependency`."""
+
+    def __init__(self, dependency: str, message: str = "") -> None:
+        super().__init__(message or f"{dependency} is unavailable")
+        self.dependency = dependency

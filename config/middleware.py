@@ -18,11 +18,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from kombu.exceptions import OperationalError as BrokerError
 
+from config.errors import DependencyUnavailable
+
 logger = logging.getLogger(__name__)
 
 
 def failing_dependency(exc: BaseException) -> str | None:
-    """`redis`, `database` or `broker` when `exc` says that dependency is unreachable."""
+    """`redis`, `database`, `broker` (or what a `DependencyUnavailable` names) when `exc`
+    says that dependency is unreachable."""
+    if isinstance(exc, DependencyUnavailable):
+        return exc.dependency
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return "redis"
     if isinstance(exc, BrokerError):

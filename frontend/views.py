@@ -1,12 +1,15 @@
 """Server-rendered pages. Live data arrives over the WebSocket; the first paint is HTML."""
 
 import logging
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
@@ -18,10 +21,15 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
+from betting.idempotency import request_fingerprint
 from betting.models import Match, OddsVersion
-from betting.selectors import bet_list_for_user, ledger_for_user, match_list_listed, wallet_balance_of
+from betting.selectors import bet_list_for_user, ledger_for_user, match_list_listed, wallet_for_user
 from blog.models import PostStatus
 from blog.selectors import post_list_visible
+from config.errors import ApplicationError, DependencyUnavailable
+from payments.forms import payment_forms
+from payments.selectors import payment_list_for_user
+from payments.services import payment_request
 
 # Points the match page's chart starts with; it keeps at most as many while it extends live.
 CHART_POINTS = 200
@@ -99,11 +107,55 @@ def my_bets(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_wallet(request: HttpRequest) -> HttpResponse:
-    """Balance and ledger; `wallet` events on the socket update them live."""
-    user_id = request.user.pk or 0
-    page = Paginator(ledger_for_user(user_id=user_id), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"balance": wallet_balance_of(user_id=user_id), "page": page, "entries": page.object_list}
-    return render(request, "frontend/my_wallet.html", context)
+    """Balance, deposits and withdrawals, and the ledger; `wallet` events on the socket update
+    them live. The forms go through the same payment service as the API."""
+    user = cast(User, request.user)
+    forms_by_kind = payment_forms(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        form = forms_by_kind.get(request.POST.get("kind", ""))
+        if form is None:
+            status = 400
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment, _ = payment_request(
+                    user=user,
+                    kind=data["kind"],
+                    amount=data["amount"],
+                    idempotency_key=f"page-{data['idempotency_key']}",
+                    fingerprint=request_fingerprint({"kind": data["kind"], "amount": str(data["amount"])}),
+                )
+            except ApplicationError as exc:
+                form.add_error("amount" if "amount" in exc.extra.get("errors", {}) else None, exc.message)
+                status = exc.status_code
+            except DependencyUnavailable:
+                form.add_error(None, "The payment service does not answer: nothing was paid. Try again shortly.")
+                status = 503
+            else:
+                done = (
+                    "is pending: it completes when the provider confirms" if payment.status == "pending" else "is done"
+                )
+                messages.success(request, f"Your {payment.kind} of {payment.amount} {done}.")
+                return HttpResponseRedirect(request.path)
+        else:
+            status = 400
+    wallet = wallet_for_user(user_id=user.pk)
+    page = Paginator(ledger_for_user(user_id=user.pk), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "balance": wallet.balance if wallet else Decimal("0.00"),
+        "held": wallet.held if wallet else Decimal("0.00"),
+        "available": wallet.available if wallet else Decimal("0.00"),
+        "deposit_form": forms_by_kind["deposit"],
+        "withdrawal_form": forms_by_kind["withdrawal"],
+        "pending_payments": payment_list_for_user(user_id=user.pk).filter(status="pending"),
+        "page": page,
+        "entries": page.object_list,
+    }
+    response = render(request, "frontend/my_wallet.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = str(settings.DEPENDENCY_RETRY_AFTER_SECONDS)
+    return response
 
 
 def password_reset_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:

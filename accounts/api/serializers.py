@@ -106,6 +106,12 @@ class PasswordResetConfirmInputSerializer(JSONInputSerializer):
 
 class WalletOutputSerializer(serializers.Serializer[Any]):
     balance = serializers.DecimalField(max_digits=16, decimal_places=2)
+    held = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Part of the balance set aside for pending withdrawals."
+    )
+    available = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="What a bet or a withdrawal may take: the balance less `held`."
+    )
     updated_at = serializers.DateTimeField(allow_null=True)
 
 

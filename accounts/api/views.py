@@ -165,7 +165,12 @@ class WalletApi(APIView):
     @extend_schema(responses={200: WalletOutputSerializer, 401: UNAUTHENTICATED}, summary="The user's balance.")
     def get(self, request: Request) -> Response:
         wallet = selectors.wallet_for_user(user_id=request.user.pk or 0)
-        body = {"balance": wallet.balance if wallet else "0.00", "updated_at": wallet.updated_at if wallet else None}
+        body = {
+            "balance": wallet.balance if wallet else "0.00",
+            "held": wallet.held if wallet else "0.00",
+            "available": wallet.available if wallet else "0.00",
+            "updated_at": wallet.updated_at if wallet else None,
+        }
         return Response(WalletOutputSerializer(body).data)
 
 

@@ -8,7 +8,6 @@ import redis
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -24,7 +23,7 @@ from betting.api.serializers import (
     MatchSettleInputSerializer,
     OddsVersionOutputSerializer,
 )
-from betting.idempotency import MAX_KEY_LENGTH, bet_place_idempotent, request_fingerprint
+from betting.idempotency import MAX_KEY_LENGTH, bet_place_idempotent, idempotency_key_of, request_fingerprint
 from betting.models import Bet, Match, MatchStatus, OddsVersion
 from betting.permissions import CanMakeTransition, CanTradeOrReadOnly
 from config.api_schema import (
@@ -221,9 +220,7 @@ class BetListCreateApi(APIView):
         summary="Place a bet: debits the stake and strikes the bet at the current price.",
     )
     def post(self, request: Request) -> Response:
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-            raise ValidationError({"Idempotency-Key": [f"Between 1 and {MAX_KEY_LENGTH} characters."]})
+        key = idempotency_key_of(request)
         serializer = BetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         arguments = bet_arguments(serializer.validated_data)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "betting",
     "blog",
+    "payments",
     "realtime",
     "workers",
     "frontend",
@@ -235,6 +236,15 @@ MATCH_KICKOFF_CHECK_SECONDS = env.float("MATCH_KICKOFF_CHECK_SECONDS", default=3
 # Bets settled per transaction: bounds how long a settlement holds wallet locks.
 SETTLEMENT_BATCH_SIZE = env.int("SETTLEMENT_BATCH_SIZE", default=500)
 
+# --- Payments -------------------------------------------------------------------
+# Providers by name: BACKEND is a payments.providers.base.PaymentProvider, OPTIONS its keyword
+# arguments (a provider that calls back takes its callback SECRET there). The built-in
+# `instant` provider settles every deposit and withdrawal at once (the demo's).
+PAYMENT_PROVIDERS = {"instant": {"BACKEND": "payments.providers.instant.InstantProvider", "OPTIONS": {}}}
+PAYMENT_DEFAULT_PROVIDER = env("PAYMENT_DEFAULT_PROVIDER", default="instant")
+PAYMENT_MIN_AMOUNT = Decimal(env("PAYMENT_MIN_AMOUNT", default="1.00"))
+PAYMENT_MAX_AMOUNT = Decimal(env("PAYMENT_MAX_AMOUNT", default="10000.00"))
+
 # --- Django REST framework ----------------------------------------------------
 # The client's address: the REMOTE_ADDR, or behind NUM_PROXIES proxies that each append to
 # X-Forwarded-For, the entry the outermost proxy appended (what the client sent before it is
@@ -269,6 +279,8 @@ REST_FRAMEWORK = {
         # Password-reset requests and confirmations per account (e-mail or uid), from any IP.
         "auth_account": env("THROTTLE_AUTH_ACCOUNT", default="5/hour"),
         "bets": env("THROTTLE_BETS", default="120/minute"),  # bet placement (per user)
+        # Payment providers' callbacks (per IP): their signature is a credential.
+        "payment_callbacks": env("THROTTLE_PAYMENT_CALLBACKS", default="600/minute"),
     },
 }
 
