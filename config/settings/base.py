@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import django_stubs_ext
+from csp.constants import NONE, SELF
 
 from config.env import BASE_DIR, env
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files (SPECTACULAR_SETTINGS)
     "channels",
     "accounts",
     "betting",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.csp.SameHostWebSocketCSPMiddleware",  # CONTENT_SECURITY_POLICY below
     # A Redis or database outage becomes a 503 with Retry-After, never a 500.
     "config.middleware.DependencyUnavailableMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429.
@@ -310,6 +313,11 @@ SPECTACULAR_SETTINGS = {
         "MatchCreateStatusEnum": "betting.api.serializers.MATCH_CREATE_STATUSES",
         "PostStatusEnum": "blog.models.PostStatus",
     },
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: pinned by the lock,
+    # served by the project, nothing from a CDN (config/api_docs.py).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api_schema.document_unsupported_media_type",
@@ -332,6 +340,25 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Content-Security-Policy ----------------------------------------------------
+# Every response: scripts, styles, images, fonts and connections from the site itself only
+# (config/csp.py adds the page's own WebSocket origin), no inline script or style, no plugins,
+# no framing. docs/security.md, "Content-Security-Policy".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Authentication -----------------------------------------------------------

@@ -95,8 +95,9 @@ async def new_fan(browser, base_url: str, viewport=DESKTOP, path: str = "/"):
 
 async def wait_js(page, expression: str, timeout: int = WAIT_MS) -> None:
     """Wait until the expression holds. Polled on a timer: the default (requestAnimationFrame)
-    does not run in a tab that is not in front."""
-    await page.wait_for_function(expression, timeout=timeout, polling=100)
+    does not run in a tab that is not in front. Passed as a function: a bare expression would be
+    run with `eval`, which the pages' Content-Security-Policy refuses."""
+    await page.wait_for_function(f"() => {expression}", timeout=timeout, polling=100)
 
 
 async def live(page) -> None:

@@ -59,7 +59,7 @@ def open_demo(browser, base_url: str):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{base_url}/ws-demo/")
     expect(page.locator("body")).to_be_visible()
-    page.wait_for_function("window.wsDemo && window.wsDemo.ready", timeout=WAIT_MS)
+    page.wait_for_function("() => window.wsDemo && window.wsDemo.ready", timeout=WAIT_MS)
     return context, page, errors
 
 

@@ -5,7 +5,8 @@
 import { OddsStream, wsUrl } from "../oddstream-client.js";
 import { ApiError, describeApiError, jwtClaims, refreshDelayMs } from "./ws-demo-lib.js";
 
-window.wsDemo = { ready: false }; // tells the page's fallback check that the module runs
+window.wsDemo = { ready: false };
+document.getElementById("served-notice").hidden = true; // the script runs
 
 const $ = (id) => document.getElementById(id);
 const LOG_LIMIT = 200;
