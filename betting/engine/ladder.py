@@ -4,8 +4,8 @@ Between each pair of bounds below, prices step by a fixed increment. Every price
 as a `Decimal` with two places.
 """
 
-from bisect import bisect_left, bisect_right
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from bisect import bisect_right
+from decimal import Decimal
 
 MIN_PRICE = Decimal("1.01")
 MAX_PRICE = Decimal("1000")
@@ -55,21 +55,6 @@ def snap_down(price: Decimal) -> Decimal:
     return LADDER[min(index, len(LADDER) - 1)]
 
 
-def snap_up(price: Decimal) -> Decimal:
-    """The lowest ladder price not below `price`."""
-    if price >= LADDER[-1]:
-        return LADDER[-1]
-    return LADDER[bisect_left(LADDER, price)]
-
-
-def price_from_probability(probability: float) -> Decimal:
-    """A ladder price for an implied probability, rounded in the house's favour (down)."""
-    if probability <= 0:
-        return LADDER[-1]
-    raw = Decimal(1) / Decimal(str(probability))
-    return snap_down(raw.quantize(Decimal("0.0001"), rounding=ROUND_FLOOR))
-
-
 def ticks_between(a: Decimal, b: Decimal) -> int:
     """Signed number of ladder steps from `a` to `b` (both on the ladder)."""
     return LADDER.index(snap_down(b)) - LADDER.index(snap_down(a))
@@ -78,8 +63,3 @@ def ticks_between(a: Decimal, b: Decimal) -> int:
 def move_by_ticks(price: Decimal, ticks: int) -> Decimal:
     index = LADDER.index(snap_down(price)) + ticks
     return LADDER[max(0, min(index, len(LADDER) - 1))]
-
-
-def round_price(value: Decimal) -> Decimal:
-    """Two places, rounding up: used only for display of non-ladder inputs."""
-    return value.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
