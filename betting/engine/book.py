@@ -169,6 +169,10 @@ class BookParams:
 DEFAULT_BOOK_PARAMS = BookParams()
 
 
+class SelectionClosed(ValueError):
+    """A bet asked for a selection the book does not price (closed)."""
+
+
 @dataclass(frozen=True)
 class MarketQuote:
     """One market's answer. A selection whose price is None is closed: it takes no bet."""
@@ -177,6 +181,15 @@ class MarketQuote:
     prices: dict[str, Decimal | None]
     probabilities: dict[str, float]  # fair (margin-free), after the money; given not void
     max_stakes: dict[str, Decimal | None]
+
+    def open_price(self, selection: str) -> Decimal:
+        """The price of `selection`; SelectionClosed if it takes no bet, UnknownMarket if it is not one."""
+        if selection not in self.prices:
+            raise UnknownMarket(f"{selection!r} is not a selection of {self.market.key!r}.")
+        price = self.prices[selection]
+        if price is None:
+            raise SelectionClosed(f"{self.market.key} {selection} is closed: it takes no bet.")
+        return price
 
     @property
     def is_open(self) -> bool:
@@ -199,6 +212,7 @@ class _Layout:
     markets: tuple[Market, ...]
     won: npt.NDArray[np.float64]  # (selections, GRID * GRID): 1 where the selection wins
     void: npt.NDArray[np.float64]  # 1 where its bet is void
+    counted: npt.NDArray[np.float64]  # 1 where its bet is not void
     wins: npt.NDArray[np.bool_]  # won, as booleans
     spans: tuple[tuple[int, int], ...]  # each market's rows
 
@@ -215,9 +229,11 @@ def _layout(markets: tuple[Market, ...]) -> _Layout:
     stacked_won, stacked_void = np.vstack(won), np.vstack(void)
     stacked_won.flags.writeable = False
     stacked_void.flags.writeable = False
+    counted = 1.0 - stacked_void
     wins = stacked_won > 0
+    counted.flags.writeable = False
     wins.flags.writeable = False
-    return _Layout(markets, stacked_won, stacked_void, wins, tuple(spans))
+    return _Layout(markets, stacked_won, stacked_void, counted, wins, tuple(spans))
 
 
 def checked_distribution(distribution: Distribution) -> Distribution:
@@ -299,7 +315,7 @@ def _moved(
 def _fair(layout: _Layout, flat: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per selection: its probability given the bet is not void, and the probability it is not void."""
     won = layout.won @ flat
-    not_void = 1.0 - layout.void @ flat
+    not_void = layout.counted @ flat  # summed, not 1 - P(void): no cancellation when the void is near certain
     fair = np.divide(won, not_void, out=np.zeros_like(won), where=not_void > 0)
     return np.clip(fair, 0.0, 1.0), not_void
 
@@ -427,14 +443,15 @@ def price_markets(
     the stakes and payouts (Σ stake x odds taken) per selection of the bets on it; bets on a
     market outside `markets` still count in the liability that moves the distribution.
     """
+    flat = checked_distribution(distribution)
     liabilities = market_liabilities(money)
-    moved = _moved(checked_distribution(distribution), liabilities, float(params.liquidity))
+    moved = _moved(flat, liabilities, float(params.liquidity))
     layout = _layout(tuple(markets))
     rows = _row_params(layout.markets, tuple(params.markets.items()))
     fair, not_void = _fair(layout, moved)
     is_open = (not_void >= LOWEST_OPEN_PROBABILITY) & (fair >= LOWEST_OPEN_PROBABILITY) & (fair <= rows.highest_open)
     ladder_index = ladder_indexes_for_implied(_implied(layout, fair, is_open, rows.margin_factor))
-    worst = _worst_loss_where_won(layout, liabilities, moved > 0)
+    worst = _worst_loss_where_won(layout, liabilities, flat > 0)
     stake_cents = _cents_within(worst, LADDER_FLOATS[ladder_index], rows.limit).tolist()
     ladder_index = ladder_index.tolist()
     open_rows = is_open.tolist()

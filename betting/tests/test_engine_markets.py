@@ -17,6 +17,7 @@ from betting.engine.book import (
     DEFAULT_BOOK_PARAMS,
     BookParams,
     MarketParams,
+    SelectionClosed,
     checked_distribution,
     market_probabilities,
     price_markets,
@@ -399,6 +400,15 @@ def test_full_time_closes_every_market() -> None:
     quotes = price_markets(final, MARKETS)
     assert not any(quote.is_open for quote in quotes.values())
     assert quotes["draw_no_bet"].prices == {"home": None, "away": None}
+    with pytest.raises(SelectionClosed):
+        quotes["correct_score"].open_price("2-2")
+
+
+def test_open_price_names_the_price_or_refuses() -> None:
+    quote = price_markets(TYPICAL, MARKETS)["over_under_2_5"]
+    assert quote.open_price("over") == Decimal("1.88")
+    with pytest.raises(UnknownMarket):
+        quote.open_price("home")
 
 
 # --- The ladder, vectorised -----------------------------------------------------------
