@@ -4,13 +4,17 @@ Users are Django's `auth.User` with `username` = the lower-cased e-mail, which i
 an e-mail unique (and case-insensitive) without a custom user model.
 """
 
+import hashlib
+import hmac
 import logging
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -68,15 +72,32 @@ class PasswordResetLink:
     token: str
 
 
+def password_reset_link(user: User) -> PasswordResetLink:
+    return PasswordResetLink(
+        uid=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
+    )
+
+
+def reset_mail_allowed(*, user: User) -> bool:
+    """At most PASSWORD_RESET_MAILS_PER_HOUR reset e-mails per account and hour, whoever asks:
+    a bound on flooding an inbox from many addresses. It never leaves the owner without a
+    link: a mail it holds back repeats one delivered within the hour, and every link stays good
+    until the password changes, the owner signs in, or PASSWORD_RESET_TIMEOUT passes."""
+    key = f"password-reset-mails:{user.pk}"
+    cache.add(key, 0, timeout=3600)
+    return cache.incr(key) <= settings.PASSWORD_RESET_MAILS_PER_HOUR
+
+
 def password_reset_request(*, email: str) -> PasswordResetLink | None:
     """E-mail a reset link to the account, if there is one. The caller must answer the same
     either way, so the endpoint does not tell who has an account."""
     user = user_by_email(email)
     if user is None:
         return None
-    link = PasswordResetLink(
-        uid=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
-    )
+    link = password_reset_link(user)
+    if not reset_mail_allowed(user=user):
+        logger.warning("Reset e-mail to user %s held back: the hourly number is reached", user.pk)
+        return link
     url = settings.PASSWORD_RESET_URL.format(uid=link.uid, token=link.token)
     send_mail(
         subject="Reset your Oddstream password",
@@ -86,6 +107,19 @@ def password_reset_request(*, email: str) -> PasswordResetLink | None:
         recipient_list=[user.email],
     )
     return link
+
+
+def password_reset_link_decoy(*, email: str) -> PasswordResetLink:
+    """What `password_reset_request` would hand out for an e-mail that has no account, where a
+    reply shows links (DEBUG, loopback): the uid of an existing account, the same one every
+    time for this e-mail, and a token of the real shape that matches nobody. So the reply looks
+    the same whether or not the e-mail has an account."""
+    ids = User.objects.order_by("pk").values_list("pk", flat=True)
+    count = ids.count()
+    digest = hmac.new(settings.SECRET_KEY.encode(), email_normalise(email).encode(), hashlib.sha256).digest()
+    pk = ids[int.from_bytes(digest[:8], "big") % count] if count else 1
+    stranger = User(pk=pk, email=email_normalise(email), password=secrets.token_hex(16))
+    return password_reset_link(stranger)
 
 
 @transaction.atomic

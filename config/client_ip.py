@@ -23,7 +23,7 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
     from django.conf import settings
 
     retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    detail = "Too many failed sign-ins for this account or address: try again later."
+    detail = "Too many failed sign-ins from this address: try again later."
     response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": "locked_out", "detail": detail}, status=429)

@@ -92,10 +92,13 @@ class PasswordResetRequestInputSerializer(JSONInputSerializer):
     email = serializers.EmailField()
 
 
+RESET_LINK_SHOWN = "Only under DEBUG, to a client on this machine, when ALLOWED_HOSTS names no other host."
+
+
 class PasswordResetRequestOutputSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
-    uid = serializers.CharField(required=False, help_text="Only with DEBUG=True, for local testing.")
-    token = serializers.CharField(required=False, help_text="Only with DEBUG=True, for local testing.")
+    uid = serializers.CharField(required=False, help_text=RESET_LINK_SHOWN)
+    token = serializers.CharField(required=False, help_text=RESET_LINK_SHOWN)
 
 
 class PasswordResetConfirmInputSerializer(JSONInputSerializer):

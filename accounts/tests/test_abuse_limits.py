@@ -1,13 +1,19 @@
-"""Abuse limits: every credential check is counted per account and per client IP, the real
-one behind the proxies, and HTTP Basic is off outside DEBUG."""
+"""Abuse limits: every credential check is counted per client IP (the real one behind the
+proxies) and per account and IP together, never per account alone; an account under attack is
+slowed down, its owner never locked out; HTTP Basic is off outside DEBUG."""
 
 import base64
+import re
 
 import pytest
+from django.core import mail
 from django.test import Client, override_settings
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from accounts.api.views import MeApi
+from accounts.services import password_reset_link
 from betting.tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"  # UserFactory's
@@ -15,7 +21,8 @@ PASSWORD = "correct-horse-battery"  # UserFactory's
 
 @pytest.fixture
 def few_failures(settings):
-    settings.AXES_FAILURE_LIMIT = 3
+    settings.SIGN_IN_FAILURE_LIMIT = 3
+    settings.SIGN_IN_FAILURE_LIMIT_UNDER_ATTACK = 2
 
 
 @pytest.fixture
@@ -33,14 +40,62 @@ def token(client: APIClient, email: str, password: str, **headers):
 # --- django-axes: per account and per IP, on every sign-in path -------------------
 
 
+def basic(email: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
 @pytest.mark.django_db
-def test_api_sign_in_locks_an_account_whatever_address_the_guesses_come_from(api_client, few_failures) -> None:
+def test_wrong_passwords_from_many_addresses_never_lock_the_owner_out(api_client, monkeypatch) -> None:
+    """Eleven wrong passwords from eleven addresses (one more than the limit), then the right
+    one from a fresh address: it works on the API, the login page and HTTP Basic."""
     user = UserFactory()
-    codes = [token(api_client, user.email, "wrong", REMOTE_ADDR=f"198.51.100.{i}").status_code for i in range(3)]
-    assert codes == [401, 401, 429]  # the third failure reaches the limit
-    locked = token(api_client, user.email, PASSWORD, REMOTE_ADDR="198.51.100.99")
-    assert locked.status_code == 429
-    assert locked.json()["code"] == "locked_out" and int(locked["Retry-After"]) > 0
+    codes = [token(api_client, user.email, "wrong", REMOTE_ADDR=f"198.51.100.{i}").status_code for i in range(11)]
+    assert codes == [401] * 11
+    assert token(api_client, user.email, PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 200
+    page = Client(REMOTE_ADDR="192.0.2.2")
+    signed_in = page.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert signed_in.status_code == 302 and page.session["_auth_user_id"] == str(user.pk)
+    # HTTP Basic, as the local settings add it under DEBUG.
+    monkeypatch.setattr(MeApi, "authentication_classes", [BasicAuthentication])
+    me = APIClient().get("/api/me/", HTTP_AUTHORIZATION=basic(user.email, PASSWORD), REMOTE_ADDR="192.0.2.3")
+    assert me.status_code == 200 and me.json()["id"] == user.pk
+
+
+@pytest.mark.django_db
+def test_an_account_under_attack_gives_each_address_fewer_tries(api_client, settings) -> None:
+    settings.SIGN_IN_FAILURE_LIMIT, settings.SIGN_IN_FAILURE_LIMIT_UNDER_ATTACK = 5, 2
+    calm, attacked = UserFactory(), UserFactory()
+    # An account nobody attacks: one address gets the full limit before it is locked there.
+    assert [token(api_client, calm.email, "wrong").status_code for _ in range(5)] == [401] * 4 + [429]
+    # Five failures from five addresses put the other account under attack...
+    attack = [token(api_client, attacked.email, "x", REMOTE_ADDR=f"198.51.100.{i}").status_code for i in range(5)]
+    assert attack == [401] * 5
+    # ...so a sixth address is locked there after two (SIGN_IN_FAILURE_LIMIT_UNDER_ATTACK)...
+    guesses = [token(api_client, attacked.email, "wrong", REMOTE_ADDR="203.0.113.7").status_code for _ in range(3)]
+    assert guesses == [401, 429, 429]
+    assert token(api_client, attacked.email, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 429
+    # ...and at that account only: the same address may still sign in to another.
+    assert token(api_client, UserFactory().email, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 200
+    # The owner, from any address that has not failed there, signs in at once.
+    assert token(api_client, attacked.email.upper(), PASSWORD, REMOTE_ADDR="192.0.2.10").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_signed_in_session_or_token_is_unaffected_by_a_lockout(api_client, few_failures) -> None:
+    user = UserFactory()
+    session = Client()  # 127.0.0.1, like the guesses below
+    session.force_login(user)
+    pair = token(api_client, user.email, PASSWORD, REMOTE_ADDR="192.0.2.20").json()
+    for i in range(6):  # the account under attack, and 127.0.0.1 locked at it and as an address
+        token(api_client, user.email, "wrong", REMOTE_ADDR=f"198.51.100.{i}")
+        token(api_client, user.email, "wrong")
+    assert token(api_client, user.email, PASSWORD).status_code == 429
+    assert session.get("/me/bets/").status_code == 200
+    assert session.get("/api/me/").status_code == 200
+    bearer = APIClient()
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert bearer.get("/api/me/").status_code == 200
+    assert api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 200
 
 
 @pytest.mark.django_db
@@ -109,39 +164,66 @@ def test_without_proxies_the_forwarded_for_header_is_ignored(throttle_rate) -> N
     assert codes == [202, 202, 429]
 
 
-# --- Password reset, per account ----------------------------------------------
+# --- Password reset: per address, and per account and address together ------------
+
+NEW_PASSWORD = "a-long-enough-passphrase"
+
+
+def reset_request(email: str, address: str) -> int:
+    return APIClient().post("/api/auth/password-reset/", {"email": email}, REMOTE_ADDR=address).status_code
+
+
+def reset_confirm(uid: str, token: str, address: str) -> int:
+    body = {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
+    return APIClient().post("/api/auth/password-reset/confirm/", body, REMOTE_ADDR=address).status_code
 
 
 @pytest.mark.django_db
-def test_password_reset_requests_are_limited_per_account_across_addresses(throttle_rate) -> None:
-    throttle_rate("auth_account", "2/hour")
-    user = UserFactory()
-    client = APIClient()
-    codes = [
-        client.post(
-            "/api/auth/password-reset/", {"email": user.email.upper()}, format="json", REMOTE_ADDR=f"198.51.100.{i}"
-        ).status_code
-        for i in range(3)
-    ]
-    assert codes == [202, 202, 429]
+def test_garbage_confirms_for_a_victims_uid_never_block_the_victims_own_link() -> None:
+    victim = UserFactory()
+    link = password_reset_link(victim)
+    # Five garbage tokens from one address spend that address's budget at the account...
+    assert [reset_confirm(link.uid, f"guess-{i}", "198.51.100.1") for i in range(6)] == [400] * 5 + [429]
+    # ...and five more addresses change nothing for the owner.
+    assert {reset_confirm(link.uid, "guess", f"198.51.100.{i}") for i in range(2, 7)} == {400}
+    assert reset_confirm(link.uid, link.token, "192.0.2.1") == 204
+    victim.refresh_from_db()
+    assert victim.check_password(NEW_PASSWORD)
 
 
 @pytest.mark.django_db
-def test_reset_token_guesses_are_limited_per_account_on_the_api_and_the_page(throttle_rate) -> None:
-    throttle_rate("auth_account", "2/hour")
-    body = {"uid": "MQ", "token": "guess", "new_password": "a-long-enough-passphrase"}
-    client = APIClient()
-    api = [
-        client.post("/api/auth/password-reset/confirm/", body, format="json", REMOTE_ADDR=f"198.51.100.{i}").status_code
-        for i in range(3)
-    ]
-    assert api == [400, 400, 429]
-    page = Client().post(
-        "/accounts/reset/MQ/guess/",
-        {"new_password": "a-long-enough-passphrase", "new_password_again": "a-long-enough-passphrase"},
-        REMOTE_ADDR="198.51.100.77",
-    )
-    assert page.status_code == 429  # the same account's count
+def test_reset_requests_for_a_victims_email_never_block_their_own_request() -> None:
+    victim = UserFactory()
+    assert [reset_request(victim.email.upper(), f"198.51.100.{i}") for i in range(5)] == [202] * 5
+    assert reset_request(victim.email, "192.0.2.1") == 202
+    assert len(mail.outbox) == 6 and mail.outbox[-1].to == [victim.email]
+
+
+@pytest.mark.django_db
+def test_reset_requests_are_limited_per_address_at_an_account() -> None:
+    victim = UserFactory()
+    assert [reset_request(victim.email, "203.0.113.1") for _ in range(6)] == [202] * 5 + [429]
+    assert reset_request(victim.email, "203.0.113.2") == 202
+    assert reset_request(UserFactory().email, "203.0.113.1") == 202  # another account: its own count
+
+
+@pytest.mark.django_db
+def test_reset_mails_per_account_are_bounded_without_stranding_the_owner(settings) -> None:
+    settings.PASSWORD_RESET_MAILS_PER_HOUR = 2
+    victim = UserFactory()
+    assert [reset_request(victim.email, f"198.51.100.{i}") for i in range(4)] == [202] * 4  # the same reply
+    assert len(mail.outbox) == 2  # the inbox is not flooded...
+    uid, token = re.search(r"uid=(\S+) and token=(\S+)\.", mail.outbox[0].body).groups()
+    assert reset_confirm(uid, token, "192.0.2.1") == 204  # ...and the first link still works
+
+
+@pytest.mark.django_db
+def test_the_reset_page_shares_the_apis_count_for_the_address_at_the_account(throttle_rate) -> None:
+    throttle_rate("auth_account_ip", "2/hour")
+    assert [reset_confirm("MQ", "guess", "198.51.100.7") for _ in range(2)] == [400, 400]
+    form = {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+    assert Client().post("/accounts/reset/MQ/guess/", form, REMOTE_ADDR="198.51.100.7").status_code == 429
+    assert Client().post("/accounts/reset/MQ/guess/", form, REMOTE_ADDR="198.51.100.8").status_code == 200
 
 
 # --- HTTP Basic -------------------------------------------------------------------
@@ -150,5 +232,4 @@ def test_reset_token_guesses_are_limited_per_account_on_the_api_and_the_page(thr
 @pytest.mark.django_db
 def test_http_basic_is_off_outside_debug(api_client) -> None:
     user = UserFactory()
-    basic = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
-    assert api_client.get("/api/me/", HTTP_AUTHORIZATION=f"Basic {basic}").status_code == 401
+    assert api_client.get("/api/me/", HTTP_AUTHORIZATION=basic(user.username, PASSWORD)).status_code == 401

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.test import override_settings
 from django.utils import timezone
+from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -107,8 +109,17 @@ def test_me_needs_authentication(api_client) -> None:
     assert api_client.get("/api/me/").status_code == 401
 
 
-def test_password_reset_round_trip(api_client, settings) -> None:
+@pytest.fixture
+def debug_on_this_machine(settings) -> APIClient:
+    """`make run`: DEBUG on, a server that answers only to this machine's names, and a client
+    on this machine. The one case where the reset reply carries the link."""
     settings.DEBUG = True
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    return APIClient(HTTP_HOST="localhost", REMOTE_ADDR="127.0.0.1")
+
+
+def test_password_reset_round_trip(debug_on_this_machine) -> None:
+    api_client = debug_on_this_machine
     register(api_client)
     pair = tokens(api_client)
     reply = api_client.post("/api/auth/password-reset/", {"email": "alice@example.com"}, format="json")
@@ -121,6 +132,46 @@ def test_password_reset_round_trip(api_client, settings) -> None:
     # The link works once, and the old refresh tokens were revoked.
     assert api_client.post("/api/auth/password-reset/confirm/", confirm, format="json").status_code == 400
     assert api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 401
+
+
+def test_with_debug_the_reply_looks_the_same_whether_or_not_the_email_has_an_account(debug_on_this_machine) -> None:
+    client = debug_on_this_machine
+    register(client)
+    known = client.post("/api/auth/password-reset/", {"email": "alice@example.com"}, format="json").json()
+    unknown = client.post("/api/auth/password-reset/", {"email": "nobody@example.com"}, format="json").json()
+    again = client.post("/api/auth/password-reset/", {"email": "Nobody@example.com"}, format="json").json()
+    assert set(known) == set(unknown) == {"detail", "uid", "token"} and known["detail"] == unknown["detail"]
+    assert unknown["uid"] == known["uid"] == again["uid"]  # an existing account's uid, the same every time
+    assert len(unknown["token"]) == len(known["token"]) and unknown["token"] != known["token"]
+    decoy = {"uid": unknown["uid"], "token": unknown["token"], "new_password": "another-long-passphrase"}
+    assert client.post("/api/auth/password-reset/confirm/", decoy, format="json").status_code == 400
+    assert len(mail.outbox) == 1
+    tokens(client)  # the password did not change
+
+
+@pytest.mark.parametrize(
+    ("client_address", "allowed_hosts", "forwarded_for"),
+    [
+        ("192.0.2.7", ["127.0.0.1", "localhost"], None),  # a client on another machine
+        ("127.0.0.1", ["127.0.0.1", "localhost", "odds.example.com"], None),  # a public name allowed
+        ("127.0.0.1", ["*"], None),
+        ("127.0.0.1", ["127.0.0.1", "localhost"], "192.0.2.7"),  # behind a proxy on this machine
+    ],
+)
+def test_with_debug_the_reset_link_goes_to_nobody_but_a_client_on_a_local_only_server(
+    settings, client_address, allowed_hosts, forwarded_for
+) -> None:
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = allowed_hosts
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
+    client = APIClient(HTTP_HOST="localhost", REMOTE_ADDR=client_address)
+    register(client)
+    rest = {**api_settings.user_settings, "NUM_PROXIES": 1 if forwarded_for else 0}
+    with override_settings(NUM_PROXIES=rest["NUM_PROXIES"], REST_FRAMEWORK=rest):
+        reply = client.post("/api/auth/password-reset/", {"email": "alice@example.com"}, format="json", **headers)
+    assert reply.status_code == 202
+    assert set(reply.json()) == {"detail"}
+    assert len(mail.outbox) == 1  # the e-mail carries the link, as ever
 
 
 def test_password_reset_says_the_same_for_unknown_emails_and_hides_tokens_without_debug(api_client) -> None:
@@ -165,3 +216,14 @@ def test_beat_flushes_expired_refresh_tokens(api_client, run_task) -> None:
     )
     run_task(jobs.FLUSH_EXPIRED_REFRESH_TOKENS)
     assert OutstandingToken.objects.count() == 1
+
+
+def test_sign_up_tells_a_taken_email_only_at_the_per_address_rate(api_client, throttle_rate) -> None:
+    """The documented trade-off: sign-up says "Already registered" (a bettor needs to know),
+    so probing e-mails through it is bounded by THROTTLE_AUTH per address."""
+    throttle_rate("auth", "3/minute")
+    register(api_client)
+    probes = [register(api_client, email=email) for email in ("alice@example.com", "bob@example.com")]
+    assert [probe.status_code for probe in probes] == [400, 201]
+    assert probes[0].json()["errors"]["email"] == ["Already registered."]
+    assert register(api_client, email="carol@example.com").status_code == 429

@@ -279,8 +279,9 @@ REST_FRAMEWORK = {
     # Counted in the Redis cache, so every web process shares one count.
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="20/minute"),  # login, sign-up, password reset (per IP)
-        # Password-reset requests and confirmations per account (e-mail or uid), from any IP.
-        "auth_account": env("THROTTLE_AUTH_ACCOUNT", default="5/hour"),
+        # Password-reset requests and confirmations per account (e-mail or uid) and IP together;
+        # never per account alone, or anyone could spend the owner's budget.
+        "auth_account_ip": env("THROTTLE_AUTH_ACCOUNT_IP", default="5/hour"),
         "bets": env("THROTTLE_BETS", default="120/minute"),  # bet placement (per user)
         # Payment providers' callbacks (per IP): their signature is a credential.
         "payment_callbacks": env("THROTTLE_PAYMENT_CALLBACKS", default="600/minute"),
@@ -365,16 +366,22 @@ CONTENT_SECURITY_POLICY = {
 # Django's database sessions, telling WebSockets when a session is flushed or deleted.
 SESSION_ENGINE = "accounts.sessions"
 AUTHENTICATION_BACKENDS = [
-    # First: refuses a locked-out account or address before any password is hashed.
+    # First: refuses a locked-out address (or address at an account) before any password is hashed.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# django-axes counts failed sign-ins (API token, session login, admin login) in the database,
-# separately per account and per client IP: either one reaching the limit locks for the
-# cool-off, without checking the password.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+# django-axes counts failed sign-ins (API token, session login, admin login) in the database and
+# locks, for the cool-off and without checking the password, a client IP (failures at any
+# accounts) and a client IP at one account; never an account alone, or anyone could keep its
+# owner out. An account under attack (SIGN_IN_FAILURE_LIMIT failures from all addresses) is
+# slowed down instead: each address may try it only SIGN_IN_FAILURE_LIMIT_UNDER_ATTACK times
+# (accounts/lockout.py).
+SIGN_IN_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+SIGN_IN_FAILURE_LIMIT_UNDER_ATTACK = env.int("AXES_FAILURE_LIMIT_UNDER_ATTACK", default=3)
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"  # one count per account, whatever the case
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"  # the same address as the throttles
 AXES_LOCKOUT_CALLABLE = "config.client_ip.lockout_response"
@@ -390,6 +397,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Reset e-mails one account may receive per hour, whoever asks for them (an inbox-flood bound
+# that never strands the owner: accounts.services.reset_mail_allowed).
+PASSWORD_RESET_MAILS_PER_HOUR = env.int("PASSWORD_RESET_MAILS_PER_HOUR", default=10)
 # Password-reset links point at this front end.
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://127.0.0.1:8000/accounts/reset/{uid}/{token}/")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Oddstream <no-reply@oddstream.local>")
