@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from config.parsers import json_loads_bounded
 from payments.errors import CallbackMalformed, CallbackRejected
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class SignedJSONCallbacks(PaymentProvider, ABC):
             secret=str(self.options.get("SECRET", "")), body=body, header=headers.get(SIGNATURE_HEADER)
         )
         try:
-            data = json.loads(body)
+            data = json_loads_bounded(body)  # nested too deep is a ValueError too, never a RecursionError
             notice = CallbackNotice(
                 reference=str(data.get("reference") or ""),
                 provider_reference=str(data.get("provider_reference") or ""),

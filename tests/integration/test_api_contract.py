@@ -122,12 +122,14 @@ def test_deeply_nested_bodies_are_the_documented_400_on_every_operation(stack: S
             if "requestBody" not in operation:
                 continue
             object_id = post.json()["id"] if path.startswith("/api/posts/") else match_id
-            url = base_url + path.replace("{id}", str(object_id))
+            url = base_url + path.replace("{id}", str(object_id)).replace("{provider}", "instant")
+            # A provider callback is read only once its signature checks, and the built-in provider
+            # sends none: 403 before the body is read (tests/unit/test_json_depth.py signs one).
+            expected = (403, "invalid_signature") if "{provider}" in path else (400, "malformed")
             for kind, body in HOSTILE_BODIES.items():
                 reply = httpx.request(method, url, content=body, headers=headers, timeout=10)
-                assert reply.status_code == 400, (method, path, kind, reply.status_code, reply.text[:300])
-                assert reply.json()["code"] == "malformed", (method, path, kind, reply.text[:300])
-                schema[path][method].validate_response(reply)  # the documented 400 body
+                assert (reply.status_code, reply.json()["code"]) == expected, (method, path, kind, reply.text[:300])
+                schema[path][method].validate_response(reply)  # the documented error body
             checked.append(f"{method.upper()} {path}")
     assert len(checked) >= 10, checked
     logged = "\n".join(web.lines)
