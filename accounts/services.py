@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,12 +24,13 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import EmailTaken, PasswordRejected, PasswordResetLinkInvalid
+from accounts.sessions import refresh_tokens_revoke
 from betting.wallets import wallet_open
 from realtime.credentials import user_sockets_close_on_commit
+from safergambling.services import limit_set
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +51,9 @@ def password_check(password: str, user: User) -> None:
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str) -> User:
-    """Create a bettor and their wallet, credited with the sign-up credit."""
+def user_register(*, email: str, password: str, limits: Iterable[Mapping[str, Any]] = ()) -> User:
+    """Create a bettor and their wallet, credited with the sign-up credit, with the
+    safer-gambling limits chosen at sign-up (`{kind, period, amount}`, binding at once)."""
     email = email_normalise(email)
     candidate = User(username=email, email=email)
     password_check(password, candidate)
@@ -63,6 +67,8 @@ def user_register(*, email: str, password: str) -> User:
             "An account with this e-mail already exists.", errors={"email": ["Already registered."]}
         ) from None
     wallet_open(user=user)
+    for limit in limits:
+        limit_set(user=user, kind=limit["kind"], period=limit["period"], amount=limit["amount"], actor=user)
     return user
 
 
@@ -136,16 +142,6 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.save(update_fields=["password"])
     refresh_tokens_revoke(user=user)
     return user
-
-
-def refresh_tokens_revoke(*, user: User) -> int:
-    """Blacklist every refresh token of the user still outstanding; returns how many."""
-    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
-    revoked = 0
-    for token in outstanding:
-        BlacklistedToken.objects.get_or_create(token=token)
-        revoked += 1
-    return revoked
 
 
 @transaction.atomic

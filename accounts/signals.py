@@ -2,6 +2,7 @@
 them: the API, the pages, the admin, a shell. A signal is the one place all of them pass.
 
 - `user_logged_out` (a session sign-out);
+- (and `user_logged_in` records when a page session began, for the reality check);
 - a saved password change (`set_password` then `save`, as the reset, the admin and
   `changepassword` do) or a deactivation (`is_active` saved False). The previous values are
   read before the save, and the sockets are closed after the transaction commits.
@@ -14,14 +15,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from realtime.credentials import user_sockets_close_on_commit
 
+SESSION_STARTED_KEY = "session_started_at"  # read by the reality check (safergambling.api.views)
 CREDENTIAL_FIELDS = frozenset({"password", "is_active"})
 PENDING_ATTRIBUTE = "_sockets_close_reason"
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_start_record")
+def session_start_record(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
+    """When the page session began: the reality check counts time spent and results from it."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_STARTED_KEY] = timezone.now().isoformat()
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.sockets_close_on_logout")

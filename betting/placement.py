@@ -23,6 +23,7 @@ from betting.matches import match_not_started_check
 from betting.models import Bet, LedgerKind, Match, MatchStatus
 from betting.recompute import odds_recompute_request
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_lock, wallet_post
+from safergambling.services import bet_allowed_check
 
 ACCEPT_NONE = "none"
 ACCEPT_HIGHER = "higher"
@@ -88,6 +89,9 @@ def bet_place(
         )
 
     wallet = wallet_lock(user_id=user.pk)
+    # The account's own rules (a break, its stake and loss limits), under the wallet lock that
+    # serialises its bets: two bets at once cannot both pass a loss limit one would reach.
+    bet_allowed_check(wallet=wallet, stake=stake)
     wallet_available_check(wallet=wallet, amount=stake, what=f"The stake {stake}")
 
     match.bet_sequence += 1

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("betting.api.urls")),
     path("api/", include("accounts.api.urls")),
     path("api/", include("payments.api.urls")),
+    path("api/", include("safergambling.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -22,5 +23,6 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*/)$", api_not_found),
     path("", include("blog.urls")),
     path("", include("ops.urls")),
+    path("", include("safergambling.urls")),
     path("", include("frontend.urls")),
 ]

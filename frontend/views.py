@@ -30,6 +30,7 @@ from config.errors import ApplicationError, DependencyUnavailable
 from payments.forms import payment_forms
 from payments.selectors import payment_list_for_user
 from payments.services import payment_request
+from safergambling.forms import LIMIT_ROWS, SignupLimitsForm
 
 # Points the match page's chart starts with; it keeps at most as many while it extends live.
 CHART_POINTS = 200
@@ -83,19 +84,23 @@ def signup(request: HttpRequest) -> HttpResponse:
     """A new fan's account, through the same service as the API, then signed in by session.
     Limited per client IP like the API's sign-up (each account opens with a credit)."""
     form = SignupForm(request.POST or None)
+    limits = SignupLimitsForm(request.POST or None)
+    context = {"form": form, "limits": limits, "limit_rows": LIMIT_ROWS, "next": safe_next(request)}
     if request.method == "POST" and not signup_attempt_allowed(request):
         form.add_error(None, "Too many sign-ups from this address: try again later.")
-        return render(request, "frontend/signup.html", {"form": form, "next": safe_next(request)}, status=429)
-    if request.method == "POST" and form.is_valid():
+        return render(request, "frontend/signup.html", context, status=429)
+    if request.method == "POST" and form.is_valid() and limits.is_valid():
         try:
-            user = user_register(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
-        except AccountsError as exc:
-            for field, messages in exc.extra.get("errors", {"__all__": [exc.message]}).items():
-                form.add_error(field if field in form.fields else None, messages)
+            user = user_register(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"], limits=limits.limits()
+            )
+        except ApplicationError as exc:
+            for field, errors in exc.extra.get("errors", {"__all__": [exc.message]}).items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(safe_next(request))
-    return render(request, "frontend/signup.html", {"form": form, "next": safe_next(request)})
+    return render(request, "frontend/signup.html", context)
 
 
 @login_required

@@ -3,8 +3,8 @@
 A request runs in three steps, so that no database lock is held while the provider is asked:
 
 1. one transaction opens the payment: the wallet row locked, the account's rules checked
-   (for a withdrawal, the available money, whose amount is then held), the payment recorded
-   as pending;
+   (for a deposit, its break and deposit limits: `safergambling`; for a withdrawal, the
+   available money, whose amount is then held), the payment recorded as pending;
 2. the provider is asked, outside any transaction;
 3. one transaction applies its outcome: completed (the ledger entry), failed (nothing moved,
    a withdrawal's hold released) or still pending (a callback will settle it).
@@ -45,6 +45,7 @@ from payments.errors import (
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.providers import provider_get
 from payments.providers.base import COMPLETED, FAILED, PENDING, CallbackNotice, ProviderOutcome
+from safergambling.services import deposit_allowed_check
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,11 @@ def payment_open(
     as pending (a withdrawal's amount held). Raises before writing anything."""
     wallet = wallet_lock(user_id=user.pk)
     hold = None
-    if kind == PaymentKind.WITHDRAWAL:
+    if kind == PaymentKind.DEPOSIT:
+        # Under the wallet lock, which serialises the account's deposits: two at once cannot
+        # both pass a deposit limit that one of them reaches.
+        deposit_allowed_check(wallet=wallet, amount=amount)
+    else:
         hold = wallet_hold(wallet=wallet, amount=amount, purpose="withdrawal")
     return Payment.objects.create(
         user=user,

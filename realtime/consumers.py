@@ -33,7 +33,14 @@ from betting.selectors import match_list_by_ids, match_list_listed
 from realtime import streams
 from realtime.auth import AUTH_ERROR_KEY
 from realtime.caps import socket_caps
-from realtime.credentials import CHECKED_AT_KEY, EXPIRES_AT_KEY, ISSUED_AT_KEY, revocations, session_expires_at
+from realtime.credentials import (
+    CHECKED_AT_KEY,
+    EXPIRES_AT_KEY,
+    ISSUED_AT_KEY,
+    private_feed_refusal,
+    revocations,
+    session_expires_at,
+)
 from realtime.hub import Hub
 from realtime.outbox import Outbox
 from realtime.shared_read import SharedRead
@@ -153,6 +160,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             logger.info("WebSocket %s refused: %s", self.scope.get("path"), auth_error)
             await self.refuse(CLOSE_UNAUTHORIZED, "unauthorized", auth_error)
             return
+        if self.user_id is not None:
+            refused = await database_sync_to_async(private_feed_refusal)(self.user_id)
+            if refused is not None:
+                # The account may not follow its own events now (a break): public streams only.
+                logger.info("WebSocket of user %s opens without private events: %s", self.user_id, refused)
+                self.user_id = None
         refusal = await self.credentials_bind()
         if refusal is not None:
             await self.accept()

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.module_loading import import_string
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from realtime import streams
@@ -94,6 +95,17 @@ def revoked_at(user_id: int) -> float | None:
         logger.warning("Could not read the revocation record of user %s", user_id, exc_info=True)
         return None
     return float(value) if value is not None else None
+
+
+def private_feed_refusal(user_id: int) -> str | None:
+    """Why the user's sockets may carry no private events now (a check of
+    REALTIME_PRIVATE_FEED_CHECKS refuses, e.g. a time-out), or None. Such a socket still
+    opens, with public streams only."""
+    for path in settings.REALTIME_PRIVATE_FEED_CHECKS:
+        reason = import_string(path)(user_id)
+        if reason is not None:
+            return str(reason)
+    return None
 
 
 # --- The sockets of this process -------------------------------------------------

@@ -1,5 +1,6 @@
 """Input and output shapes of the accounts, wallet and ledger API."""
 
+import time
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -15,6 +16,9 @@ from accounts.services import email_normalise
 from betting.models import LedgerEntry
 from betting.selectors import wallet_balance_of
 from config.api_input import JSONInputSerializer
+from safergambling.api.serializers import LimitInputSerializer
+
+SESSION_STARTED_CLAIM = "session_started"
 
 
 class EmailTokenObtainSerializer(TokenObtainPairSerializer):
@@ -37,6 +41,8 @@ class EmailTokenObtainSerializer(TokenObtainPairSerializer):
             raise AuthenticationFailed("No active account has this e-mail and password.", "no_active_account")
         self.user = user
         refresh = self.get_token(user)
+        # Copied into every access token and kept through refreshes: the reality check's start.
+        refresh[SESSION_STARTED_CLAIM] = int(time.time())
         if jwt_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, user)  # type: ignore[arg-type]  # the signal's sender is unused
         return {"access": str(refresh.access_token), "refresh": str(refresh)}  # type: ignore[attr-defined]
@@ -75,6 +81,11 @@ class PasswordField(serializers.CharField):
 class RegisterInputSerializer(JSONInputSerializer):
     email = serializers.EmailField(max_length=150)  # `username` holds it: 150 characters at most
     password = PasswordField()
+    limits = LimitInputSerializer(
+        many=True,
+        required=False,
+        help_text="Safer-gambling limits to start with (deposit, loss, stake), binding at once.",
+    )
 
 
 class UserOutputSerializer(serializers.ModelSerializer[User]):

@@ -212,8 +212,11 @@ class BetListCreateApi(APIView):
             409: error(
                 "Refused by the book, nothing debited: `odds_changed` (with the current `odds` and `version`), "
                 "`market_suspended` (with the `reason`: goal, red_card, penalty or trader), `match_not_open` "
-                "(with its `status`), `match_started` or `insufficient_funds` (with the `balance`)."
+                "(with its `status`), `match_started`, `insufficient_funds` (with the `balance` and `available`), "
+                "or the account's own limits: `stake_limit` (with `max_stake`), `loss_limit_reached` (with "
+                "`period`, `limit`, `remaining`)."
             ),
+            403: error("`self_excluded` or `on_break`: the account takes no bet until `ends_at`."),
             422: error("`idempotency_key_reused`: the key was used for a different request body."),
             429: THROTTLED,
         },

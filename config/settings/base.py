@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "betting",
     "blog",
     "payments",
+    "safergambling",
     "realtime",
     "workers",
     "frontend",
@@ -173,6 +174,9 @@ REALTIME_GC_THRESHOLDS = [int(n) for n in env.list("REALTIME_GC_THRESHOLDS", def
 REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)
 REALTIME_CLIENT_FRAMES_BURST = env.int("REALTIME_CLIENT_FRAMES_BURST", default=30)
 REALTIME_BAD_FRAMES_BURST = env.int("REALTIME_BAD_FRAMES_BURST", default=20)
+# Checks that may keep a signed-in socket from its private events (user id -> reason or None):
+# during a time-out or a self-exclusion the socket opens with public streams only.
+REALTIME_PRIVATE_FEED_CHECKS = ["safergambling.selectors.private_feed_refusal"]
 REALTIME_MAX_SUBSCRIPTIONS = env.int("REALTIME_MAX_SUBSCRIPTIONS", default=200)
 # Sockets one signed-in user, and one client IP, may hold open on each web process (0: no
 # cap); one more is refused with 4429. Per process: see realtime/caps.py.
@@ -248,6 +252,11 @@ PAYMENT_DEFAULT_PROVIDER = env("PAYMENT_DEFAULT_PROVIDER", default="instant")
 PAYMENT_MIN_AMOUNT = Decimal(env("PAYMENT_MIN_AMOUNT", default="1.00"))
 PAYMENT_MAX_AMOUNT = Decimal(env("PAYMENT_MAX_AMOUNT", default="10000.00"))
 
+# --- Safer gambling ----------------------------------------------------------------
+# Bounds of a deposit, loss or stake limit a bettor may set.
+GAMBLING_LIMIT_MIN = Decimal(env("GAMBLING_LIMIT_MIN", default="1.00"))
+GAMBLING_LIMIT_MAX = Decimal(env("GAMBLING_LIMIT_MAX", default="1000000.00"))
+
 # --- Django REST framework ----------------------------------------------------
 # The client's address: the REMOTE_ADDR, or behind NUM_PROXIES proxies that each append to
 # X-Forwarded-For, the entry the outermost proxy appended (what the client sent before it is
@@ -313,6 +322,12 @@ SPECTACULAR_SETTINGS = {
         "BetStatusEnum": "betting.models.BetStatus",
         "MatchCreateStatusEnum": "betting.api.serializers.MATCH_CREATE_STATUSES",
         "PostStatusEnum": "blog.models.PostStatus",
+        "PaymentKindEnum": "payments.models.PaymentKind",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "LimitKindEnum": "safergambling.models.LimitKind",
+        "LimitPeriodEnum": "safergambling.models.LimitPeriod",
+        "RestrictionKindEnum": "safergambling.models.RestrictionKind",
+        "AuditActionEnum": "safergambling.models.AuditAction",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: pinned by the lock,
     # served by the project, nothing from a CDN (config/api_docs.py).

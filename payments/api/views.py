@@ -70,7 +70,13 @@ class DepositApi(PaymentRequestApi):
     @extend_schema(
         request=PaymentInputSerializer,
         parameters=[PAYMENT_IDEMPOTENCY_KEY],
-        responses=COMMON_RESPONSES,
+        responses={
+            **COMMON_RESPONSES,
+            403: error("`self_excluded` or `on_break`: the account takes no deposit until `ends_at`."),
+            409: error(
+                "`deposit_limit_reached`: past one of the account's deposit limits (`period`, `limit`, `remaining`)."
+            ),
+        },
         summary="Deposit through a payment provider.",
     )
     def post(self, request: Request) -> Response:
@@ -138,10 +144,12 @@ class PaymentCallbackApi(APIView):
         summary="Provider callback (signed): settles a pending payment, once, however often it is delivered.",
     )
     def post(self, request: Request, provider: str) -> Response:
+        body = request.body  # the raw bytes the provider signed, read before DRF parses them
+        request.data  # noqa: B018  # malformed or deeply nested JSON: the usual 400, before anything else
         if provider not in settings.PAYMENT_PROVIDERS:
             return Response({"code": "not_found", "detail": "No such payment provider."}, status=404)
         payment, applied = services.payment_callback_handle(
-            provider_name=provider, body=request.body, headers=dict(request.headers)
+            provider_name=provider, body=body, headers=dict(request.headers)
         )
         return Response(
             CallbackOutputSerializer(

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SaferGamblingConfig(AppConfig):
+    name = "safergambling"
+    verbose_name = "Safer gambling"
