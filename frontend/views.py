@@ -15,18 +15,20 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
 from betting.idempotency import request_fingerprint
-from betting.models import Match, OddsVersion
-from betting.selectors import bet_list_for_user, ledger_for_user, match_list_listed, wallet_for_user
+from betting.models import BetStatus, LedgerKind, Match, OddsVersion
+from betting.selectors import match_list_listed, wallet_for_user
 from blog.models import PostStatus
 from blog.selectors import post_list_visible
 from config.errors import ApplicationError, DependencyUnavailable
+from history.api.serializers import BetHistoryQuerySerializer, LedgerHistoryQuerySerializer
+from history.selectors import MARKETS, bet_history, ledger_history, page_filters
 from payments.forms import payment_forms
 from payments.selectors import payment_list_for_user
 from payments.services import payment_request
@@ -35,6 +37,7 @@ from safergambling.forms import LIMIT_ROWS, SignupLimitsForm
 # Points the match page's chart starts with; it keeps at most as many while it extends live.
 CHART_POINTS = 200
 LEDGER_PAGE_SIZE = 20
+BETS_PAGE_SIZE = 20
 LATEST_POSTS = 5
 
 logger = logging.getLogger(__name__)
@@ -103,11 +106,27 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/signup.html", context)
 
 
+def filters_query(request: HttpRequest) -> str:
+    """The page's filters as a query string, for its pager and its export link."""
+    return urlencode({key: str(value) for key, value in request.GET.items() if key != "page" and value})
+
+
 @login_required
 def my_bets(request: HttpRequest) -> HttpResponse:
     """The bettor's own bets; `bet` events on the socket update them live."""
-    bets = bet_list_for_user(user_id=request.user.pk or 0)[:100]
-    return render(request, "frontend/my_bets.html", {"bets": bets})
+    filters, errors = page_filters(BetHistoryQuerySerializer, request.GET)
+    bets = bet_history(user_id=request.user.pk or 0, **filters)
+    page = Paginator(bets, BETS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "bets": page.object_list,
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "query": filters_query(request),
+        "statuses": BetStatus.choices,
+        "markets": MARKETS,
+    }
+    return render(request, "frontend/my_bets.html", context, status=400 if errors else 200)
 
 
 @login_required
@@ -146,7 +165,9 @@ def my_wallet(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     wallet = wallet_for_user(user_id=user.pk)
-    page = Paginator(ledger_for_user(user_id=user.pk), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters, errors = page_filters(LedgerHistoryQuerySerializer, request.GET)
+    entries = ledger_history(user_id=user.pk, **filters)
+    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "balance": wallet.balance if wallet else Decimal("0.00"),
         "held": wallet.held if wallet else Decimal("0.00"),
@@ -156,7 +177,13 @@ def my_wallet(request: HttpRequest) -> HttpResponse:
         "pending_payments": payment_list_for_user(user_id=user.pk).filter(status="pending"),
         "page": page,
         "entries": page.object_list,
+        "filters": filters,
+        "errors": errors,
+        "query": filters_query(request),
+        "kinds": LedgerKind.choices,
     }
+    if errors and status == 200:
+        status = 400
     response = render(request, "frontend/my_wallet.html", context, status=status)
     if status == 503:
         response["Retry-After"] = str(settings.DEPENDENCY_RETRY_AFTER_SECONDS)

@@ -31,6 +31,8 @@ from betting import selectors
 from betting.models import LedgerEntry
 from config.api_schema import BAD_REQUEST, THROTTLED, UNAUTHENTICATED, error
 from config.client_ip import client_ip
+from history.api.serializers import LedgerHistoryQuerySerializer, history_filters
+from history.selectors import ledger_history
 
 # Sign-in, sign-up and reset: counted per client IP in the Redis cache (django-axes also
 # counts failed sign-ins per IP and per account and IP). The reset endpoints add a count per
@@ -209,11 +211,19 @@ class LedgerApi(generics.ListAPIView[LedgerEntry]):
     serializer_class = LedgerEntryOutputSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.ledger_for_user(user_id=self.request.user.pk or 0)
+        filters = history_filters(LedgerHistoryQuerySerializer, self.request.query_params)
+        return ledger_history(user_id=self.request.user.pk or 0, **filters)
 
     @extend_schema(
-        responses={200: LedgerEntryOutputSerializer(many=True), 401: UNAUTHENTICATED, 404: error("No such page.")},
-        summary="The user's ledger, newest first, paginated.",
+        parameters=[LedgerHistoryQuerySerializer],
+        responses={
+            200: LedgerEntryOutputSerializer(many=True),
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            404: error("No such page."),
+        },
+        summary="The user's ledger, newest first, paginated, filtered by kind and day "
+        "(`/api/wallet/ledger/export/` gives it all as CSV).",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

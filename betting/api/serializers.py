@@ -11,7 +11,7 @@ from rest_framework import serializers
 from betting import events
 from betting.engine.ladder import is_on_ladder
 from betting.errors import StakeOutOfRange
-from betting.models import Bet, BetStatus, Match, MatchStatus, OddsVersion, Selection
+from betting.models import Bet, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from config.api_input import JSONInputSerializer
 
@@ -169,10 +169,6 @@ class BetOutputSerializer(serializers.ModelSerializer[Bet]):
             "created_at",
             "settled_at",
         ]
-
-
-class BetListQuerySerializer(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=BetStatus.choices, required=False)
 
 
 # What a new match may start as: betting not yet open, or open at once.

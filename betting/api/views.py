@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 from betting import matches, placement, selectors, settlement
 from betting.api.serializers import (
     BetInputSerializer,
-    BetListQuerySerializer,
     BetOutputSerializer,
     MatchCreateInputSerializer,
     MatchOutputSerializer,
@@ -35,6 +34,9 @@ from config.api_schema import (
     UNAUTHENTICATED,
     error,
 )
+from config.pagination import PageNumberPagination
+from history.api.serializers import BetHistoryQuerySerializer, history_filters
+from history.selectors import bet_history
 
 logger = logging.getLogger(__name__)
 
@@ -186,21 +188,21 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 class BetListCreateApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageNumberPagination
     throttle_classes = [BetPlacementThrottle]
 
     @extend_schema(
-        parameters=[BetListQuerySerializer],
-        responses={200: BetOutputSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED},
-        summary="The user's own bets, newest first (at most 200), optionally filtered by status.",
+        parameters=[BetHistoryQuerySerializer],
+        responses={200: BetOutputSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED, 404: PAGE_NOT_FOUND},
+        summary="The user's own bets, newest first, paginated, filtered by status, market and the day placed "
+        "(`/api/bets/export/` gives them all as CSV).",
     )
     def get(self, request: Request) -> Response:
-        # A plain dict: DRF reads an empty form value (`?status=`) as absent, the schema as invalid.
-        query = BetListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        bets = selectors.bet_list_for_user(user_id=request.user.pk or 0)
-        if "status" in query.validated_data:
-            bets = bets.filter(status=query.validated_data["status"])
-        return Response(BetOutputSerializer(bets[:200], many=True).data)
+        filters = history_filters(BetHistoryQuerySerializer, request.query_params)
+        bets = bet_history(user_id=request.user.pk or 0, **filters)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(bets, request, view=self)
+        return paginator.get_paginated_response(BetOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=BetInputSerializer,

@@ -112,6 +112,6 @@ def test_users_see_only_their_own_bets(user_client, match, django_user_model) ->
     user_client.post("/api/bets/", bet_body(match), format="json")
     other = APIClient()
     other.force_authenticate(django_user_model.objects.create_user("other@example.com", password="x" * 12))
-    assert other.get("/api/bets/").json() == []
-    own_id = user_client.get("/api/bets/").json()[0]["id"]
+    assert other.get("/api/bets/").json()["results"] == []
+    own_id = user_client.get("/api/bets/").json()["results"][0]["id"]
     assert other.get(f"/api/bets/{own_id}/").status_code == 404

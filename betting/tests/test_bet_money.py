@@ -162,8 +162,8 @@ def test_bet_placement_is_throttled_per_user(user_client, match, throttle_rate) 
 
 def test_bets_filter_by_status_and_reject_unknown_statuses(user_client, match) -> None:
     user_client.post("/api/bets/", bet_body(match), format="json")
-    assert len(user_client.get("/api/bets/?status=open").json()) == 1
-    assert user_client.get("/api/bets/?status=won").json() == []
+    assert len(user_client.get("/api/bets/?status=open").json()["results"]) == 1
+    assert user_client.get("/api/bets/?status=won").json()["results"] == []
     reply = user_client.get("/api/bets/?status=maybe")
     assert reply.status_code == 400 and "status" in reply.json()["errors"]
 
@@ -179,7 +179,7 @@ def test_wallet_and_ledger_are_the_users_own(user, user_client, match) -> None:
     stranger = client_of(UserFactory(wallet=Decimal("3.00")))
     assert stranger.get("/api/wallet/").json()["balance"] == "3.00"
     assert stranger.get("/api/wallet/ledger/").json()["count"] == 1
-    assert stranger.get("/api/bets/").json() == []
+    assert stranger.get("/api/bets/").json()["results"] == []
     assert APIClient().get("/api/wallet/").status_code == 401
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "blog",
     "payments",
     "safergambling",
+    "history",
     "realtime",
     "workers",
     "frontend",

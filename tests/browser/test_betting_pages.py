@@ -125,7 +125,7 @@ async def place_from_slip(page, selection_button: str, stake: str) -> str:
 
 
 async def own_bets(page, match_id: int) -> list[dict]:
-    bets = await page.evaluate("fetch('/api/bets/').then((r) => r.json())")
+    bets = await page.evaluate("fetch('/api/bets/').then((r) => r.json()).then((body) => body.results)")
     return [bet for bet in bets if bet["match"] == match_id]
 
 

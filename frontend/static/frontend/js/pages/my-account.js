@@ -39,6 +39,15 @@ function badge(status) {
 
 async function onBet(bet) {
   if (!betsBody) return;
+  const table = document.getElementById("bets");
+  if (table.dataset.page !== "1" || table.dataset.filtered === "true") {
+    // Another page, or a filtered list: settle a row shown here, else say that newer bets exist.
+    const shown = betsBody.querySelector(`tr[data-bet-id="${bet.id}"]`);
+    if (!shown) {
+      document.getElementById("bets-newer").hidden = false;
+      return;
+    }
+  }
   betsBody.querySelector("tr.empty")?.remove();
   const existing = betsBody.querySelector(`tr[data-bet-id="${bet.id}"]`);
   if (existing) {
