@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -32,6 +33,19 @@ def match(db):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def bets(match):
+    """Three bettors with 1000.00 each, one bet on each selection at 2.10 / 3.40 / 3.50."""
+    from betting.placement import bet_place
+
+    placed = {}
+    for selection, stake in (("home", "100.00"), ("draw", "50.00"), ("away", "20.00")):
+        placed[selection] = bet_place(
+            user=UserFactory(), match_id=match.pk, selection=selection, stake=Decimal(stake), accept_odds_change="any"
+        )
+    return placed
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from betting.models import Bet, Match
 from realtime import streams
 from realtime.publisher import publish_on_commit
@@ -21,6 +23,15 @@ def markets_as_numbers(markets: Mapping[str, Mapping[str, Any]]) -> dict[str, di
     return {name: {selection: float(price) for selection, price in prices.items()} for name, prices in markets.items()}
 
 
+def live_of(match: Match) -> dict[str, Any] | None:
+    """The match's live state from its feed (`inplay.MatchState`: period, clock, score, red
+    cards), or None before its feed starts."""
+    try:
+        return match.live_state.as_frame()
+    except ObjectDoesNotExist:
+        return None
+
+
 def match_state(match: Match) -> dict[str, Any]:
     """The public state of one match, as in `odds` messages and snapshots."""
     return {
@@ -30,6 +41,7 @@ def match_state(match: Match) -> dict[str, Any]:
         "markets": markets_as_numbers(match.markets),
         "status": match.status,
         "suspended_reason": match.suspended_reason,
+        "live": live_of(match),
         "bets": match.bets_counted,
         "ts": match.odds_updated_at.isoformat(),
     }
@@ -46,6 +58,7 @@ def match_status_frame(match: Match) -> dict[str, Any]:
         "status": match.status,
         "suspended_reason": match.suspended_reason,
         "result": match.result,
+        "live": live_of(match),
         "version": match.odds_version,
     }
 

@@ -20,8 +20,15 @@ MATCH_SERVICE_FIELDS = ("status", "result", "suspended_reason", "in_play", "bet_
 
 
 def match_not_started_check(match: Match) -> None:
-    """Refuse once the kick-off time is reached. The clock decides, not the status: the
-    status is closed by a periodic sweep that may run late, or not at all."""
+    """Refuse once the kick-off time is reached, or the feed says the match is being played
+    (an early kick-off). The clock and the feed decide, not the status: the status is closed
+    by a periodic sweep that may run late, or not at all."""
+    if match.in_play:
+        raise MatchStarted(
+            f"Match {match.pk} is in play: pre-match betting is over.",
+            status=match.status,
+            kickoff=match.kickoff.isoformat(),
+        )
     if match.kickoff <= timezone.now():
         raise MatchStarted(
             f"Match {match.pk} kicked off at {match.kickoff.isoformat()}: betting is over.",

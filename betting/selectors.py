@@ -25,12 +25,12 @@ LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULE
 
 
 def match_list_listed() -> QuerySet[Match]:
-    """The matches a bettor can see on the front page: not yet finished."""
-    return Match.objects.filter(status__in=LISTED_STATUSES)
+    """The matches a bettor can see on the front page: not yet finished (with their live state)."""
+    return Match.objects.filter(status__in=LISTED_STATUSES).select_related("live_state")
 
 
 def match_list_by_ids(match_ids: Iterable[int]) -> list[Match]:
-    return list(Match.objects.filter(pk__in=list(match_ids)))
+    return list(Match.objects.filter(pk__in=list(match_ids)).select_related("live_state"))
 
 
 def bet_list_for_user(*, user_id: int) -> QuerySet[Bet]:

@@ -1,6 +1,7 @@
 """The match lifecycle and settlement: the writes of trading staff and of the settlement worker.
 
-    scheduled → open ⇄ suspended → closed → settled, and void from any state before settled.
+    scheduled → open ⇄ suspended → closed → settled, and void from any state before settled;
+    closed → open too while the feed says the match is in play (its markets are in-play ones).
 
 A settled match's result may be corrected (`match_result_correct`): its bets are settled again
 under the new result, each change a reversal of what the bet was paid and the new payment,
@@ -50,15 +51,21 @@ def match_lock(match_id: int) -> Match:
 
 
 @transaction.atomic
-def match_transition(*, match_id: int, status: str, result: str = "", reason: str = SuspensionReason.TRADER) -> Match:
+def match_transition(
+    *, match_id: int, status: str, result: str = "", reason: str = SuspensionReason.TRADER, publish: bool = True
+) -> Match:
     """Move a match to `status` if the lifecycle allows it, and publish the change.
 
     Suspending records `reason` (a trader's, unless the feed says which event); settling
     needs the result (home, draw or away); settling or voiding enqueues the settlement of the
-    match's bets once the change is committed.
+    match's bets once the change is committed. `publish=False`: the caller publishes one frame
+    for everything it changed (the feed's processing).
     """
     match = match_lock(match_id)
-    if status not in ALLOWED_TRANSITIONS[match.status]:
+    allowed = ALLOWED_TRANSITIONS[match.status]
+    if match.status == MatchStatus.CLOSED and match.in_play:
+        allowed |= {MatchStatus.OPEN}  # closed at kick-off by the sweep, now in play per its feed
+    if status not in allowed:
         raise MatchTransitionNotAllowed(
             f"Match {match_id} is {match.status}: it cannot become {status}.", status=match.status
         )
@@ -74,14 +81,15 @@ def match_transition(*, match_id: int, status: str, result: str = "", reason: st
     match.result = result if status == MatchStatus.SETTLED else ""
     match.suspended_reason = reason if status == MatchStatus.SUSPENDED else ""
     match.save(update_fields=["status", "result", "suspended_reason"])
-    events.match_status_publish_on_commit(match)
+    if publish:
+        events.match_status_publish_on_commit(match)
     if status in SETTLING_STATUSES:
         transaction.on_commit(lambda: settlement_request(match_id=match_id))
     return match
 
 
 @transaction.atomic
-def match_result_correct(*, match_id: int, result: str) -> Match:
+def match_result_correct(*, match_id: int, result: str, publish: bool = True) -> Match:
     """Correct the result of a settled match, and settle its bets again under it.
 
     The settlement worker reverses what each bet was paid under the old result and pays what
@@ -101,7 +109,8 @@ def match_result_correct(*, match_id: int, result: str) -> Match:
         return match
     match.result = result
     match.save(update_fields=["result"])
-    events.match_status_publish_on_commit(match)
+    if publish:
+        events.match_status_publish_on_commit(match)
     transaction.on_commit(lambda: settlement_request(match_id=match_id))
     return match
 

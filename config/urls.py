@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("payments.api.urls")),
     path("api/", include("safergambling.api.urls")),
     path("api/", include("history.api.urls")),
+    path("api/", include("inplay.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -12,6 +12,7 @@ from kombu import Exchange, Queue
 
 from accounts import jobs as accounts_jobs
 from betting import jobs as betting_jobs
+from inplay import jobs as inplay_jobs
 
 # A server started without DJANGO_SETTINGS_MODULE runs production settings (which refuse
 # default keys), never the local ones with DEBUG on: `make run` and the tests set it.
@@ -21,14 +22,18 @@ app = Celery("oddstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 # --- Queues and routing -------------------------------------------------------
-QUEUES = ("odds", "settlement", "default")
-# `odds` is latency-critical and must never wait behind settlement work.
+QUEUES = ("feed", "odds", "settlement", "default")
+# `feed` (match events) and `odds` are latency-critical: a goal never waits behind a burst of
+# bets' recomputes, and neither waits behind settlement work.
 app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     betting_jobs.RECOMPUTE_ODDS: {"queue": "odds", "routing_key": "odds"},
     betting_jobs.RECONCILE_ODDS: {"queue": "odds", "routing_key": "odds"},
     betting_jobs.SETTLE_MATCH: {"queue": "settlement", "routing_key": "settlement"},
+    inplay_jobs.PROCESS_FEED_EVENTS: {"queue": "feed", "routing_key": "feed"},
+    inplay_jobs.REOPEN_MARKETS: {"queue": "feed", "routing_key": "feed"},
+    inplay_jobs.SWEEP_FEED: {"queue": "feed", "routing_key": "feed"},
 }
 
 
@@ -38,6 +43,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "reconcile-odds": {
             "task": betting_jobs.RECONCILE_ODDS,
             "schedule": timedelta(seconds=settings.ODDS_RECONCILE_SECONDS),
+        },
+        "sweep-feed": {
+            "task": inplay_jobs.SWEEP_FEED,
+            "schedule": timedelta(seconds=settings.INPLAY_SWEEP_SECONDS),
         },
         "close-matches-at-kickoff": {
             "task": betting_jobs.CLOSE_MATCHES_AT_KICKOFF,

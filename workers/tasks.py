@@ -13,6 +13,8 @@ from django.db import OperationalError
 from accounts import jobs as accounts_jobs
 from betting import idempotency, pricing, recompute, settlement
 from betting import jobs as betting_jobs
+from inplay import jobs as inplay_jobs
+from inplay import services as inplay_services
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +78,27 @@ def close_matches_at_kickoff() -> list[int]:
     for match_id in settlement.match_ids_settling_unfinished():
         settlement.settlement_request(match_id=match_id)
     return closed
+
+
+@shared_task(
+    name=inplay_jobs.PROCESS_FEED_EVENTS,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=10,
+    max_retries=10,
+)
+def process_feed_events(match_id: int) -> int:
+    """Fold a match's new feed events into its state and move its markets. Safe to run twice."""
+    return inplay_services.match_feed_process(match_id=match_id)
+
+
+@shared_task(name=inplay_jobs.REOPEN_MARKETS, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def reopen_markets(match_id: int) -> bool:
+    """Reopen the markets the feed suspended, once their time has come."""
+    return inplay_services.match_markets_reopen(match_id=match_id)
+
+
+@shared_task(name=inplay_jobs.SWEEP_FEED)
+def sweep_feed() -> dict[str, list[int]]:
+    """Process feed events whose task was lost; reopen markets whose countdown was lost."""
+    return inplay_services.feed_sweep()

@@ -14,6 +14,7 @@ from betting.errors import StakeOutOfRange
 from betting.models import Bet, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from config.api_input import JSONInputSerializer
+from inplay.api.serializers import LiveStateField
 
 
 @extend_schema_field(
@@ -46,6 +47,7 @@ class MarketsField(serializers.Field):
 
 class MatchOutputSerializer(serializers.ModelSerializer[Match]):
     odds = OddsField(source="current_prices")
+    live = LiveStateField(source="*", help_text="The live state from the match's feed; null before it starts.")
     markets = MarketsField()
     opening_odds = OddsField(source="opening_prices")
     version = serializers.IntegerField(source="odds_version")
@@ -60,6 +62,7 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
             "kickoff",
             "status",
             "suspended_reason",
+            "live",
             "result",
             "odds",
             "markets",

@@ -245,7 +245,18 @@ def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
     match_odds_recompute(match_id=match.pk)
     match.refresh_from_db()
     frame = json.loads(json.dumps(events.odds_frame(match)))
-    assert set(frame) == {"type", "match", "version", "odds", "markets", "status", "suspended_reason", "bets", "ts"}
+    assert set(frame) == {
+        "type",
+        "match",
+        "version",
+        "odds",
+        "markets",
+        "status",
+        "suspended_reason",
+        "live",
+        "bets",
+        "ts",
+    }
     assert set(frame["markets"]["both_teams_to_score"]) == {"yes", "no"}
     assert all(isinstance(p, float) for m in frame["markets"].values() for p in m.values())
 

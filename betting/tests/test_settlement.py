@@ -298,6 +298,7 @@ def test_creating_a_match_announces_it_on_commit(staff_client, published, django
                 "status": MatchStatus.SCHEDULED,
                 "suspended_reason": "",
                 "result": "",
+                "live": None,
                 "version": 1,
             },
         )

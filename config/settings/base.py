@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "betting",
+    "inplay",
     "blog",
     "payments",
     "safergambling",
@@ -258,6 +259,27 @@ PAYMENT_MAX_AMOUNT = Decimal(env("PAYMENT_MAX_AMOUNT", default="10000.00"))
 GAMBLING_LIMIT_MIN = Decimal(env("GAMBLING_LIMIT_MIN", default="1.00"))
 GAMBLING_LIMIT_MAX = Decimal(env("GAMBLING_LIMIT_MAX", default="1000000.00"))
 
+# --- In play: the match feed -------------------------------------------------
+# A goal, red card or penalty suspends the match's markets; they reopen this long after.
+INPLAY_REOPEN_SECONDS = env.float("INPLAY_REOPEN_SECONDS", default=10.0)
+# How often beat processes feed events whose task was lost and reopens overdue markets.
+INPLAY_SWEEP_SECONDS = env.float("INPLAY_SWEEP_SECONDS", default=5.0)
+# Failed feed-token checks allowed per client IP and minute (then 429).
+FEED_AUTH_FAILURES_PER_MINUTE = env.int("FEED_AUTH_FAILURES_PER_MINUTE", default=20)
+# The football results the replay plays (`manage.py feed_replay`): the copy shipped in the
+# repository, else the shared data beside the checkout.
+FOOTBALL_DATA_DIR = env.path(
+    "FOOTBALL_DATA_DIR",
+    default=next(
+        (
+            path
+            for path in (BASE_DIR / "teammodel" / "data" / "football", BASE_DIR.parent / "shared" / "data" / "football")
+            if path.is_dir()
+        ),
+        BASE_DIR / "teammodel" / "data" / "football",
+    ),
+)
+
 # --- Django REST framework ----------------------------------------------------
 # The client's address: the REMOTE_ADDR, or behind NUM_PROXIES proxies that each append to
 # X-Forwarded-For, the entry the outermost proxy appended (what the client sent before it is
@@ -329,6 +351,7 @@ SPECTACULAR_SETTINGS = {
         "LimitPeriodEnum": "safergambling.models.LimitPeriod",
         "RestrictionKindEnum": "safergambling.models.RestrictionKind",
         "AuditActionEnum": "safergambling.models.AuditAction",
+        "FeedEventKindEnum": "inplay.api.serializers.FEED_EVENT_KINDS",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: pinned by the lock,
     # served by the project, nothing from a CDN (config/api_docs.py).
@@ -448,6 +471,7 @@ LOGGING = {
     "loggers": {
         "accounts": {"level": LOG_LEVEL},
         "betting": {"level": LOG_LEVEL},
+        "inplay": {"level": LOG_LEVEL},
         "realtime": {"level": LOG_LEVEL},
         "workers": {"level": LOG_LEVEL},
         "ops": {"level": LOG_LEVEL},

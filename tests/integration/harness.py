@@ -191,7 +191,7 @@ class Stack:
                 "workers",
                 "worker",
                 "-Q",
-                "odds,settlement,default",
+                "feed,odds,settlement,default",
                 "--concurrency",
                 str(concurrency),
                 "--without-gossip",
