@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from blog.tests.factories import PostFactory
 from config.parsers import JSONNestedTooDeeply, json_loads_bounded, json_nesting_depth
+from inplay.credentials import feed_provider_token_issue
 from payments.providers.base import SIGNATURE_HEADER, callback_signature
 from payments.tests.doubles import PROVIDERS as PAYMENT_PROVIDERS
 from payments.tests.doubles import SECRET as PAYMENT_SECRET
@@ -88,10 +90,13 @@ def signed(body: str) -> dict[str, str]:
 @pytest.mark.parametrize("kind", sorted(HOSTILE_BODIES))
 def test_every_json_endpoint_answers_400_to_a_deeply_nested_body(staff_client, json_endpoints, kind) -> None:
     body = HOSTILE_BODIES[kind]
+    feed_client = APIClient()  # the feed takes a provider's token, not a user's credentials
+    feed_client.credentials(HTTP_AUTHORIZATION=f"Feed {feed_provider_token_issue(name='deep-json')}")
     for endpoint in json_endpoints:
         method, path = endpoint.split(" ")
         headers = signed(body) if "/callbacks/" in path else {}
-        reply = staff_client.generic(method, path, body, content_type="application/json", headers=headers)
+        client = feed_client if path.startswith("/api/feed/") else staff_client
+        reply = client.generic(method, path, body, content_type="application/json", headers=headers)
         assert reply.status_code == 400, (endpoint, reply.status_code, reply.content[:300])
         error = reply.json()
         assert error["code"] == "malformed" and set(error) == {"code", "detail", "errors"}, (endpoint, error)
