@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from celery import current_app
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -102,3 +103,30 @@ def run_task() -> Callable[..., Any]:
         return current_app.tasks[name].apply(kwargs=kwargs).get()
 
     return run
+
+
+def dead_redis_caches() -> dict[str, Any]:
+    """CACHES whose Redis is a port nobody listens on."""
+    from workers.embedded_redis import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": dead,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.fixture
+def redis_down():
+    """The cache (throttles, coalescing flags, revocation records) is down for the whole test."""
+    with override_settings(CACHES=dead_redis_caches()):
+        yield
+
+
+@pytest.fixture
+def redis_outage() -> Callable[[], Any]:
+    """Redis down for part of a test: `with redis_outage(): ...`."""
+    return lambda: override_settings(CACHES=dead_redis_caches())

@@ -40,7 +40,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        code = getattr(response.data["detail"], "code", None) or ("not_found" if isinstance(exc, Http404) else "error")
+        # simplejwt's errors name their code beside the detail (`password_changed`, `user_inactive`).
+        code = (
+            response.data.get("code")
+            or getattr(response.data["detail"], "code", None)
+            or ("not_found" if isinstance(exc, Http404) else "error")
+        )
         response.data = {"code": code, "detail": str(response.data["detail"])}
     return response
 

@@ -48,7 +48,8 @@ def user_from_token(raw_token: str) -> tuple[Any, str | None, dict[str, float]]:
         return AnonymousUser(), "invalid token: unknown or inactive user", {}
     issued_at = float(token.get("iat", 0))
     revoked = revoked_at(user.pk)
-    # `iat` is in whole seconds: a token of the very second of a revocation counts as before it.
+    # `iat` has microseconds in the API's tokens (accounts/tokens.py); a whole-second one of the very
+    # second of a revocation counts as before it.
     if revoked is not None and issued_at <= revoked:
         return AnonymousUser(), "invalid token: revoked (signed out or password changed)", {}
     return user, None, {ISSUED_AT_KEY: issued_at, EXPIRES_AT_KEY: float(token["exp"])}

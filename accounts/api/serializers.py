@@ -13,6 +13,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.services import email_normalise
+from accounts.tokens import RefreshToken
 from betting.models import LedgerEntry
 from betting.selectors import wallet_balance_of
 from config.api_input import JSONInputSerializer
@@ -25,6 +26,7 @@ class EmailTokenObtainSerializer(TokenObtainPairSerializer):
     """`{"email", "password"}` → `{"access", "refresh"}`: the e-mail is the username."""
 
     username_field = "email"
+    token_class = RefreshToken  # sessions and precise issue times (accounts/tokens.py)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -27,6 +27,7 @@ from accounts.api.serializers import (
     WalletOutputSerializer,
 )
 from accounts.throttles import AuthAccountIpThrottle, AuthIpThrottle
+from accounts.tokens import TokenRefreshSerializer
 from betting import selectors
 from betting.models import LedgerEntry
 from config.api_schema import BAD_REQUEST, THROTTLED, UNAUTHENTICATED, error
@@ -111,6 +112,8 @@ class TokenObtainApi(TokenObtainPairView):
 
 
 class TokenRefreshApi(TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
+
     @extend_schema(
         responses={
             200: TokenPairOutputSerializer,

@@ -291,8 +291,9 @@ REST_FRAMEWORK = {
     # JWT for API clients, the session for the pages. (HTTP Basic, which checks a password on
     # every request, is added by the local settings only while DEBUG is on.)
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First, so an anonymous write is a 401 with `WWW-Authenticate: Bearer`, not a 403.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # First, so an anonymous write is a 401 with `WWW-Authenticate: Bearer`, not a 403. It
+        # refuses an access token issued before its user signed out (accounts/authentication.py).
+        "accounts.authentication.RevocationCheckedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -330,6 +331,10 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": JWT_SIGNING_KEY,
+    # Tokens carry a fingerprint of the password: a password change ends them, checked in the
+    # database on every request (accounts/authentication.py has the rest of the check).
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {

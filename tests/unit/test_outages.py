@@ -5,28 +5,12 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
-from django.test import Client, override_settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from betting.models import Bet
 from betting.selectors import wallet_balance_of
 from betting.tests.factories import MatchFactory, UserFactory
-from workers.embedded_redis import free_port
-
-
-@pytest.fixture
-def redis_down():
-    """The cache (throttles, coalescing flags) points at a port nobody listens on."""
-    dead = f"redis://127.0.0.1:{free_port()}/0"
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": dead,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    with override_settings(CACHES=caches):
-        yield
 
 
 def client_of(user) -> APIClient:
