@@ -330,3 +330,112 @@ test("jwtRefresher posts the refresh token and hands over the rotated pair", asy
   });
   await assert.rejects(refused, /Token is blacklisted/);
 });
+
+test("renew() reconnects at once with the rotated token; the old socket's late 4401 changes nothing", () => {
+  let token = "access-1";
+  const { stream, clock } = makeStream({ token: () => token, refreshToken: async () => { throw new Error("not called"); } });
+  const fatal = [];
+  stream.addEventListener("fatal", (e) => fatal.push(e.detail));
+  stream.start();
+  const first = FakeSocket.instances[0];
+  first.open();
+  first.receive({ type: "snapshot", matches: [{ match: 1, version: 4, odds: {} }] });
+  for (const next of ["access-2", "access-3", "access-4"]) {
+    const old = FakeSocket.instances.at(-1);
+    token = next;
+    stream.renew();
+    const fresh = FakeSocket.instances.at(-1);
+    assert.notEqual(fresh, old);
+    assert.equal(fresh.url, `ws://test/ws/odds/?token=${next}`);
+    assert.equal(old.readyState, 3); // closed by the client, not left to expire
+    old.drop(4401); // the server's close for the old token, arriving late: not this stream's any more
+    old.receive({ type: "odds", match: 1, version: 99, odds: {} }); // nor its frames
+    fresh.open();
+    assert.deepEqual(fresh.sent, [{ action: "resync", match: 1, since: 4 }]);
+  }
+  assert.equal(FakeSocket.instances.length, 4);
+  assert.equal(stream.status, "open");
+  assert.equal(stream.versions.get(1), 4);
+  assert.deepEqual(fatal, []);
+  assert.equal([...clock.timers.values()].filter((t) => t.ms !== 1000).length, 0); // no backoff pending
+});
+
+test("renew() while connecting abandons the attempt that carries the old token", () => {
+  let token = "old";
+  const { stream } = makeStream({ token: () => token });
+  stream.start();
+  token = "new";
+  stream.renew();
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.equal(FakeSocket.instances[0].readyState, 3);
+  assert.equal(FakeSocket.instances[1].url, "ws://test/ws/odds/?token=new");
+});
+
+test("renew() restarts a stream stopped on its old credential, never one the page stopped", () => {
+  let token = "revoked";
+  const { stream } = makeStream({ token: () => token });
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401); // no refreshToken callback: offline
+  assert.equal(stream.status, "offline");
+  token = null; // signed out: the page goes on anonymously
+  stream.renew();
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.equal(FakeSocket.instances[1].url, "ws://test/ws/odds/");
+  FakeSocket.instances[1].open();
+  assert.equal(stream.status, "open");
+
+  stream.stop();
+  stream.renew();
+  assert.equal(FakeSocket.instances.length, 2);
+  const idle = makeStream({ token: () => "t" });
+  idle.stream.renew(); // before start(): nothing to renew, and nothing thrown
+  assert.equal(FakeSocket.instances.length, 0);
+});
+
+test("renew() during a 4429 cool-down waits for it; the retry carries the new token", () => {
+  let token = "old";
+  const { stream, clock } = makeStream({ token: () => token, cooldownMs: 60000 });
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].onclose({ code: 4429, reason: "too many sockets for this user" });
+  token = "new";
+  stream.renew();
+  assert.equal(FakeSocket.instances.length, 1);
+  clock.fire((t) => t.ms === 60000);
+  assert.equal(FakeSocket.instances[1].url, "ws://test/ws/odds/?token=new");
+});
+
+test("a 4401 refresh answered after the page renewed the stream is ignored", async () => {
+  let token = "old";
+  let answer;
+  const { stream } = makeStream({
+    token: () => token,
+    refreshToken: ({ token: used }) => new Promise((resolve) => { answer = () => resolve(`after-${used}`); }),
+  });
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401); // asks for a token...
+  token = "rotated-by-the-page";
+  stream.renew(); // ...while the page's own refresh lands first
+  answer();
+  await flush();
+  assert.equal(FakeSocket.instances.length, 2);
+  assert.equal(FakeSocket.instances[1].url, "ws://test/ws/odds/?token=rotated-by-the-page");
+  assert.notEqual(stream.status, "offline");
+});
+
+test("4401 with a token function: the callback gets the token the socket used, and the reconnect reads the function", async () => {
+  let token = "expired";
+  const used = [];
+  const { stream } = makeStream({
+    token: () => token,
+    refreshToken: async ({ token: spent }) => { used.push(spent); token = "fresh"; return token; },
+  });
+  stream.start();
+  FakeSocket.instances[0].open();
+  FakeSocket.instances[0].drop(4401);
+  await flush();
+  assert.deepEqual(used, ["expired"]);
+  assert.equal(FakeSocket.instances[1].url, "ws://test/ws/odds/?token=fresh");
+});

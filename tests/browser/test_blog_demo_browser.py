@@ -1,13 +1,16 @@
 """The live blog demo in a real Chromium, against the real stack (Daphne, Celery worker, Redis).
 
 Two browser contexts are two people: one signs up, writes, edits and deletes a post; the
-other, signed out, watches each event arrive in its log and its list. Screenshots are saved
-under test-artifacts/.
+other, signed out, watches each event arrive in its log and its list. Access tokens live
+ACCESS_TOKEN_SECONDS, so the pages rotate them every few seconds: one test keeps a signed-in
+page open for at least three lifetimes, checking after each expiry that a post published then
+arrives, and reloads it after its token expired. Screenshots are saved under test-artifacts/.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -21,7 +24,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(
 
 TEMPLATE = ROOT / "frontend" / "templates" / "frontend" / "ws_demo.html"
 WAIT_MS = 15_000
-ACCESS_TOKEN_SECONDS = 12  # the page refreshes a fifth of the lifetime early: after about 10 s
+# Short-lived access tokens, so that every test here lives through several rotations: the page
+# refreshes a fifth of the lifetime early, after about 3 s.
+ACCESS_TOKEN_SECONDS = 4
 
 if not CHROMIUM.exists():
     pytestmark.append(pytest.mark.skip(reason=SKIP_REASON))
@@ -44,8 +49,9 @@ def browser() -> Iterator[object]:
 def base_url(stack: Stack) -> str:
     # DEBUG on, as under `make run`: the password-reset endpoint then returns uid and token.
     stack.env["DEBUG"] = "True"
-    # Short-lived access tokens, so the page's scheduled refresh happens within the test.
     stack.env["JWT_ACCESS_SECONDS"] = str(ACCESS_TOKEN_SECONDS)
+    # Every test here signs in from 127.0.0.1; the per-IP sign-in throttle is not under test.
+    stack.env["THROTTLE_AUTH"] = "1000/minute"
     stack.start_worker()
     _, port = stack.start_web()
     return f"http://127.0.0.1:{port}"
@@ -204,6 +210,96 @@ def test_password_reset_shows_uid_and_token_with_debug_on(browser, base_url: str
         page.fill("#signin-form [name=password]", "second-password-2")
         page.click("#signin-form button[type=submit]")
         expect(page.locator("#access-token")).to_have_attribute("data-held", "true", timeout=WAIT_MS)
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+class Publisher:
+    """A second author who publishes through the API, with a token pair of their own (refreshed
+    before each post: the access token lives only ACCESS_TOKEN_SECONDS)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        account = {"email": f"publisher-{uuid.uuid4().hex[:8]}@example.com", "password": "a-long-enough-password"}
+        assert httpx.post(f"{base_url}/api/auth/register/", json=account).is_success
+        self.refresh = httpx.post(f"{base_url}/api/auth/token/", json=account).json()["refresh"]
+
+    def publish(self, title: str) -> None:
+        pair = httpx.post(f"{self.base_url}/api/auth/token/refresh/", json={"refresh": self.refresh}).json()
+        self.refresh = pair["refresh"]
+        reply = httpx.post(
+            f"{self.base_url}/api/posts/",
+            json={"title": title, "body": "", "status": "published"},
+            headers={"Authorization": f"Bearer {pair['access']}"},
+        )
+        assert reply.status_code == 201, reply.text
+
+
+def held_access_expiry(page) -> float:
+    """The `exp` of the access token the page holds (its tab's sessionStorage)."""
+    return page.evaluate(
+        """() => {
+          const tokens = JSON.parse(sessionStorage.getItem("oddstream.demo.tokens") || "null");
+          if (!tokens?.access) return 0;
+          const payload = tokens.access.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+          return JSON.parse(atob(payload + "=".repeat((4 - (payload.length % 4)) % 4))).exp;
+        }"""
+    )
+
+
+def expect_live(page, publisher: Publisher, title: str) -> None:
+    """The page's socket is open and receives a post published now."""
+    publisher.publish(title)
+    expect(page.locator("#posts li", has_text=title)).to_be_visible(timeout=WAIT_MS)
+    expect(log_entries(page, "post_created").filter(has_text=title)).to_have_count(1)
+    expect(page.locator("#socket-state")).to_have_text("open")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "open")
+
+
+def test_the_feed_stays_live_through_token_rotations_and_a_reload_after_expiry(browser, base_url: str) -> None:
+    context, page, errors = open_demo(browser, base_url)
+    publisher = Publisher(base_url)
+    try:
+        email = f"reader-{uuid.uuid4().hex[:8]}@example.com"
+        page.fill("#signup-form [name=email]", email)
+        page.fill("#signup-form [name=password]", "a-long-enough-password")
+        page.click("#signup-form button[type=submit]")
+        expect(page.locator("#signed-in-as")).to_contain_text(email, timeout=WAIT_MS)
+        expect(page.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
+        signed_in_at = time.monotonic()
+
+        # At least three rotations and three access lifetimes: each round waits until the token
+        # held at its start has expired (the server closes a socket still carrying it, 4401), then
+        # publishes.
+        rounds = 0
+        while rounds < 3 or time.monotonic() - signed_in_at < 3 * ACCESS_TOKEN_SECONDS:
+            rounds += 1
+            expired_at = held_access_expiry(page)
+            assert expired_at, "no access token held"
+            time.sleep(max(0.0, expired_at - time.time()) + 0.5)
+            assert held_access_expiry(page) > expired_at, "the page did not rotate its access token"
+            expect_live(page, publisher, f"After rotation {rounds}")
+        rotations = log_entries(page, "auth").filter(has_text="refreshed before it expired")
+        assert rotations.count() >= 3
+        # Each new token reconnected the socket before the old one expired: the server never had
+        # to close it.
+        expect(log_entries(page, "socket").filter(has_text="4401")).to_have_count(0)
+
+        # Away from the page (a closed laptop) until its access token has expired, then back:
+        # the tab's refresh token keeps the user signed in, and the feed is live again.
+        expired_at = held_access_expiry(page)
+        page.goto("about:blank")
+        time.sleep(max(0.0, expired_at - time.time()) + 1.0)
+        page.goto(f"{base_url}/ws-demo/")
+        page.wait_for_function("() => window.wsDemo && window.wsDemo.ready", timeout=WAIT_MS)
+        expect(page.locator("#access-token")).to_have_attribute("data-held", "true")
+        expect(log_entries(page, "auth").filter(has_text="at load")).to_have_count(1)
+        expect(page.locator("#signed-in-as")).to_contain_text(email)
+        expect(page.locator("#page-error")).to_be_hidden()
+        expect(page.locator("#socket-state")).to_have_text("open", timeout=WAIT_MS)
+        expect_live(page, publisher, "After the reload")
+        expect(log_entries(page, "error")).to_have_count(0)
         assert errors == [], errors
     finally:
         context.close()

@@ -1,5 +1,7 @@
 // The ops page: live charts of the pipeline latency and the recompute rate (uPlot, the chart
 // library the match page uses), and the tables, refreshed from /ops/status.json every 5 s.
+import { apiFetch } from "../frontend/js/lib/api.js"; // the pages' API module, next to this file in /static/
+
 const REFRESH_MS = 5000;
 const root = document.getElementById("ops");
 const statusUrl = root.dataset.statusUrl;
@@ -105,8 +107,8 @@ function render(status, charts) {
 
 async function refresh(charts) {
   try {
-    const response = await fetch(statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (response.ok) render(await response.json(), charts);
+    const reply = await apiFetch("GET", statusUrl);
+    if (reply.ok) render(reply.body, charts);
   } catch (error) {
     // A missed refresh is retried at the next tick; the page keeps the last figures.
   }

@@ -9,10 +9,14 @@
 // "wallet", "presence", "gap", "reconnecting", "refreshed", "closed", "fatal", "message"
 // (any other frame) and "error".
 //
+// A socket's authority ends with its credential: the server closes a token's socket (4401)
+// when the token expires. A page that rotates its token calls `renew()`, which reconnects at
+// once with the new one; a 4401 that comes anyway (a sleeping laptop) calls `refreshToken`.
+//
 // Statuses: "connecting", "open", "closed" (a reconnect is scheduled), "offline" (stopped, or
 // cooling down after a refusal; `reason` says why).
 
-// Close codes after which reconnecting cannot help (docs/frontend.md, "Close codes").
+// Close codes after which reconnecting cannot help (docs/frontend.md, "The WebSocket client and close codes").
 export const CLOSE_CREDENTIALS_EXPIRED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_NOT_FOUND = 4404;
@@ -60,7 +64,10 @@ export class OddsStream extends EventTarget {
     this.refreshToken = options.refreshToken || null;
     this.refreshedSinceOpen = false; // a second 4401 before any open means the refresh did not help
     this.cooldownMs = options.cooldownMs ?? REFUSED_COOLDOWN_MS;
-    this.usedToken = false; // whether the current connection carried a token
+    this.coolingDown = false; // after a 4429: the next attempt waits for the cool-down, whatever happens
+    this.failed = false; // stopped by a close code after which retrying with the same credential cannot help
+    this.usedToken = null; // the token the current connection carried (null: none)
+    this.connects = 0; // connect() calls so far: tells a late refresh that the stream moved on
   }
 
   start() {
@@ -71,7 +78,10 @@ export class OddsStream extends EventTarget {
 
   stop() {
     this.stopped = true;
+    this.failed = false;
+    this.coolingDown = false;
     this.clearTimer(this.reconnectTimer);
+    this.reconnectTimer = null;
     this.clearTimer(this.silenceTimer);
     if (this.socket) this.socket.close(1000, "client stopped");
     this.setStatus("closed");
@@ -101,11 +111,29 @@ export class OddsStream extends EventTarget {
 
   resync(match) { return this.send({ action: "resync", match, since: this.versions.get(match) ?? 0 }); }
 
+  // The credential changed (a rotated access token, a sign-in, a sign-out): reconnect with it
+  // now, before the server closes the socket for the old one (4401 at its expiry). The new
+  // socket resumes like any reconnect (re-subscribes, resyncs by version). A stream that
+  // stopped on its old credential (4401, 4403) tries again; one stopped by the page, or
+  // cooling down after a 4429, does not: its next attempt reads the new credential anyway.
+  renew() {
+    if ((this.stopped && !this.failed) || this.coolingDown) return;
+    this.stopped = false;
+    this.failed = false;
+    this.clearTimer(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const old = this.socket;
+    this.socket = null; // its close, whenever it comes, is no longer this stream's business
+    if (old) old.close(1000, "credentials renewed");
+    this.attempt = 0;
+    this.connect();
+  }
+
   ping() { return this.send({ action: "ping" }); }
 
   connectUrl() {
-    const token = typeof this.token === "function" ? this.token() : this.token;
-    this.usedToken = Boolean(token);
+    const token = (typeof this.token === "function" ? this.token() : this.token) || null;
+    this.usedToken = token;
     if (!token) return this.url;
     return `${this.url}${this.url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
   }
@@ -122,6 +150,7 @@ export class OddsStream extends EventTarget {
   }
 
   connect() {
+    this.connects += 1;
     this.setStatus("connecting");
     const socket = new this.WebSocketImpl(this.connectUrl());
     this.socket = socket;
@@ -136,7 +165,9 @@ export class OddsStream extends EventTarget {
       this.armSilenceTimer();
       if (this.opened > 1) this.resume();
     };
-    socket.onmessage = (event) => this.onFrame(event.data);
+    socket.onmessage = (event) => {
+      if (socket === this.socket) this.onFrame(event.data);
+    };
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       this.clearTimer(this.silenceTimer);
@@ -157,6 +188,7 @@ export class OddsStream extends EventTarget {
         // The server refuses more from us for now: say so, and come back much later.
         const reason = event.reason || "the server refused the connection (too many)";
         this.setStatus("offline", { reason, retryInMs: this.cooldownMs });
+        this.coolingDown = true;
         this.scheduleReconnect(this.cooldownMs);
         return;
       }
@@ -168,6 +200,7 @@ export class OddsStream extends EventTarget {
 
   fail(code, reason) {
     this.stopped = true;
+    this.failed = true;
     this.setStatus("offline", { reason: reason || `closed with code ${code}`, code });
     this.emit("fatal", { code, reason });
   }
@@ -176,18 +209,22 @@ export class OddsStream extends EventTarget {
     // The access token expired: get a new one and reconnect at once. The open resumes the
     // subscriptions and resyncs by version, so no update falls in the gap.
     this.refreshedSinceOpen = true;
+    const connects = this.connects;
+    // Meanwhile the page may have renewed the stream (its own refresh rotated the token) or
+    // stopped it: then this answer is stale.
+    const movedOn = () => this.stopped || this.connects !== connects;
     let fresh;
     try {
-      fresh = await this.refreshToken();
+      fresh = await this.refreshToken({ token: this.usedToken });
     } catch (error) {
-      this.fail(event.code, `credentials expired, and the refresh failed: ${error.message || error}`);
+      if (!movedOn()) this.fail(event.code, `credentials expired, and the refresh failed: ${error.message || error}`);
       return;
     }
+    if (movedOn()) return;
     if (!fresh) {
       this.fail(event.code, "credentials expired, and no new token was given");
       return;
     }
-    if (this.stopped) return;
     if (typeof this.token !== "function") this.token = fresh;
     this.emit("refreshed", {});
     this.connect();
@@ -208,7 +245,11 @@ export class OddsStream extends EventTarget {
   scheduleReconnect(delay = backoffDelay(this.attempt, this.backoff, this.random)) {
     this.attempt += 1;
     this.emit("reconnecting", { delay, attempt: this.attempt });
-    this.reconnectTimer = this.setTimer(() => this.connect(), delay);
+    this.reconnectTimer = this.setTimer(() => {
+      this.reconnectTimer = null;
+      this.coolingDown = false;
+      this.connect();
+    }, delay);
   }
 
   armSilenceTimer() {
@@ -289,7 +330,8 @@ export class OddsStream extends EventTarget {
 
 // A `refreshToken` callback for OddsStream: POST the refresh token to simplejwt's refresh
 // endpoint, hand both new tokens to `onTokens` (the endpoint rotates the refresh token), and
-// return the new access token. `refresh` is the token or a function returning it.
+// return the new access token. `refresh` is the token or a function returning it. (A page that
+// refreshes on its own schedule passes its session's instead: see lib/tokens.js.)
 export function jwtRefresher({ refresh, onTokens = () => {}, url = "/api/auth/token/refresh/", fetchImpl } = {}) {
   return async () => {
     const token = typeof refresh === "function" ? refresh() : refresh;

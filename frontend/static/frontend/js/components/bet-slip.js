@@ -3,7 +3,7 @@
 // relies on (keys, arithmetic, replies) lives in ../lib and is tested under Node.
 import { ARROWS, BETTABLE, STATUS_LABELS, direction, formatCents, formatOdds, parseStake, potentialReturnCents, selectionLabel } from "../lib/format.js";
 import { BetIntent, betBody, interpretReply, isAmbiguous, oddsChangedText } from "../lib/slip.js";
-import { csrfToken } from "../lib/live.js";
+import { apiFetch } from "../lib/api.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -122,26 +122,12 @@ export class BetSlip {
     const body = betBody({ match: pick.match, selection: pick.selection, stake: stake.text, odds: pick.odds, accept: $("slip-accept").value });
     const key = this.intent.keyFor(body);
     this.setBusy(true);
-    let status = 0;
-    let reply = {};
-    let retryAfter = null;
-    try {
-      const response = await fetch("/api/bets/", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Idempotency-Key": key },
-        body: JSON.stringify(body),
-      });
-      status = response.status;
-      retryAfter = response.headers.get("Retry-After");
-      reply = await response.json().catch(() => ({}));
-    } catch {
-      status = 0; // no answer: the key stays, so pressing again can only replay this bet
-    } finally {
-      this.setBusy(false);
-    }
+    // No answer is status 0: the key stays, so pressing again can only replay this bet.
+    const { status, body: reply, headers } = await apiFetch("POST", "/api/bets/", { body, headers: { "Idempotency-Key": key } });
+    this.setBusy(false);
+    const retryAfter = headers?.get("Retry-After") ?? null;
     if (!isAmbiguous(status)) this.intent.answered();
-    this.showReply(interpretReply({ status, body: reply, retryAfter, selection: pick.selection, quoted: pick.odds }), pick);
+    this.showReply(interpretReply({ status, body: reply || {}, retryAfter, selection: pick.selection, quoted: pick.odds }), pick);
   }
 
   showReply(outcome, pick) {

@@ -105,3 +105,9 @@ export function connectionText({ status, reason, retryAtMs }, nowMs) {
   if (status === "closed") return "reconnecting";
   return "connecting…";
 }
+
+// A clock time to the millisecond, as the live logs show it: "14:03:07.042" (the local time zone).
+export function clockTime(date = new Date()) {
+  const two = (n) => String(n).padStart(2, "0");
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, "0")}`;
+}

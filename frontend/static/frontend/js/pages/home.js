@@ -2,7 +2,8 @@
 // created or opened after the page loaded appear from their `match` frame, without a reload.
 import { applyState, runCountdowns, setStatus } from "../components/match-view.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
-import { pageStream } from "../lib/live.js";
+import { pageStream } from "../components/page-stream.js";
+import { apiFetch } from "../lib/api.js";
 
 const board = document.getElementById("board");
 const empty = document.getElementById("board-empty");
@@ -40,8 +41,8 @@ function cardFor(info) {
 function ensureCard(id) {
   if (cards.has(id)) return Promise.resolve(cards.get(id));
   if (!fetching.has(id)) {
-    const request = fetch(`/api/matches/${id}/`)
-      .then((reply) => (reply.ok ? reply.json() : null))
+    const request = apiFetch("GET", `/api/matches/${id}/`)
+      .then((reply) => (reply.ok ? reply.body : null))
       .then((info) => {
         fetching.delete(id);
         if (!info || cards.has(id)) return cards.get(id) || null;

@@ -3,7 +3,7 @@
 import { applyState, runCountdowns, setStatus } from "../components/match-view.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
 import { OddsChart } from "../components/odds-chart.js";
-import { pageStream } from "../lib/live.js";
+import { pageStream } from "../components/page-stream.js";
 
 const view = document.getElementById("match");
 const matchId = Number(view.dataset.matchId);

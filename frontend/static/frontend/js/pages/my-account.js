@@ -1,6 +1,7 @@
 // "My bets" and "Wallet": the private `bet` and `wallet` events of the signed-in bettor's
 // socket (session cookie) settle bets and move the balance in place.
-import { pageStream } from "../lib/live.js";
+import { pageStream } from "../components/page-stream.js";
+import { apiFetch } from "../lib/api.js";
 import { formatOdds, selectionLabel } from "../lib/format.js";
 
 const betsBody = document.querySelector("#bets tbody");
@@ -11,7 +12,7 @@ const teams = new Map(); // match id -> promise of {home_team, away_team}
 
 function matchTeams(id) {
   if (!teams.has(id)) {
-    teams.set(id, fetch(`/api/matches/${id}/`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})));
+    teams.set(id, apiFetch("GET", `/api/matches/${id}/`).then((reply) => (reply.ok ? reply.body : {})));
   }
   return teams.get(id);
 }
