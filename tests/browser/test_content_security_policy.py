@@ -142,6 +142,7 @@ async def test_every_page_works_under_the_policy_without_a_violation(browser, ba
             ("/ops/", charts_drawn),
             ("/me/bets/", live),
             ("/me/wallet/", live),
+            ("/me/safer-gambling/", visible("main h1")),
             ("/ws-demo/", demo_live),
         ]:
             await staff.visit(page, base_url, path, works)

@@ -1,14 +1,15 @@
 // The reality check: every `interval_minutes` of the session, a reminder of the time spent and
 // the net result on bets, with a link to the limits. The session's start and result come from
 // GET /api/me/reality-check/ (the session cookie), read again at each reminder.
+import { apiFetch } from "../lib/api.js";
 import { durationText, netText, nextReminder } from "../lib/reality-check.js";
 
 const dialog = document.getElementById("reality-check");
 const ACKNOWLEDGED = "oddstream.reality-check.acknowledged"; // the last reminder dismissed
 
 async function state() {
-  const reply = await fetch("/api/me/reality-check/", { credentials: "same-origin", headers: { Accept: "application/json" } });
-  return reply.ok ? reply.json() : null;
+  const reply = await apiFetch("GET", "/api/me/reality-check/");
+  return reply.ok ? reply.body : null;
 }
 
 function show(current) {
