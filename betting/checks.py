@@ -16,7 +16,7 @@ def odds_engine_settings_check(app_configs: Any = None, **kwargs: Any) -> list[C
         return [
             Error(
                 f"Invalid odds-engine settings: {error}",
-                hint="See the ODDS_* variables in README, section 'The odds engine'.",
+                hint="See the ODDS_* variables in docs/configuration.md, section 'Variables'.",
                 id="betting.E001",
             )
         ]

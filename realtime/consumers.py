@@ -1,7 +1,7 @@
 """WebSocket consumers: small protocol state machines over the process's hub.
 
-`/ws/odds/` and `/ws/odds/<id>/` speak the versioned protocol of DESIGN.md (README
-"WebSocket protocol"); `/ws/blog/` forwards the blog feed and the reader count;
+`/ws/odds/` and `/ws/odds/<id>/` speak the versioned protocol of docs/websocket-protocol.md;
+`/ws/blog/` forwards the blog feed and the reader count;
 `/ws/cotes/` and `/ws/cotes/<id>/` speak the seed's `cotes_update` shape for its existing
 clients. Each client action has one handler; what every socket shares (authentication,
 frame checks, rate limits, conflated delivery, closing with a reason) is in `StreamConsumer`.
@@ -48,7 +48,8 @@ from realtime.transport import SCOPE_KEY, SocketTransport
 
 logger = logging.getLogger(__name__)
 
-# Close codes (4000-4999 are the application's): the README lists them for clients.
+# Close codes (4000-4999 are the application's), listed for clients in
+# docs/websocket-protocol.md, "Errors, limits and close codes".
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408

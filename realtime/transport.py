@@ -14,7 +14,7 @@ and puts a `SocketTransport` in the scope, through which a consumer can
   the kernel before the backlog shows it (Linux autotunes it up to `tcp_wmem` max, 4 MiB);
 - write a text frame straight to the transport (`write_text`): the WebSocket framing of a
   frame is built once per event (cached by the frame's text) and the same bytes go to every
-  socket, skipping the per-socket ASGI → Daphne → autobahn path (measured in the README:
+  socket, skipping the per-socket ASGI → Daphne → autobahn path (measured in docs/realtime-delivery.md#benchmark:
   it is most of the server's CPU per delivery). Only for uncompressed sockets: Daphne does
   not negotiate permessage-deflate, and a socket that did would take the ASGI path.
 

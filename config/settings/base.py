@@ -215,7 +215,7 @@ DEPENDENCY_RETRY_AFTER_SECONDS = env.int("DEPENDENCY_RETRY_AFTER_SECONDS", defau
 # --- Odds pipeline ------------------------------------------------------------
 ODDS_MARGIN = Decimal(env("ODDS_MARGIN", default="0.05"))
 ODDS_PRIOR_LIQUIDITY = Decimal(env("ODDS_PRIOR_LIQUIDITY", default="2000"))
-# The odds engine (betting/engine/model.py; README "The odds engine"). The band's top must sit
+# The odds engine (betting/engine/model.py; docs/odds-engine.md, "Parameters"). The band's top must sit
 # at least 0.03 above ODDS_MARGIN: that is what rounding three prices down the ladder can add.
 ODDS_MARGIN_MAX = Decimal(env("ODDS_MARGIN_MAX", default="0.09"))
 ODDS_MARGIN_METHOD = env("ODDS_MARGIN_METHOD", default="power")  # "power" or "shin"
