@@ -1,14 +1,16 @@
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from betting.api.serializers import MATCH_CREATE_STATUSES, MatchCreateInputSerializer
 from betting.errors import BettingError
-from betting.matches import MATCH_SERVICE_FIELDS, match_save_edited_fields
+from betting.matches import MATCH_SERVICE_FIELDS, match_create, match_create_check, match_save_edited_fields
 from betting.models import Bet, LedgerEntry, Match, MatchBook, MatchStatus, OddsVersion, Selection, Wallet
 from betting.permissions import SETTLE_MATCH, TRADE_MATCH, transition_permission
 from betting.settlement import match_transition
@@ -42,6 +44,48 @@ def transition_action(status: str, result: str = "", label: str = "") -> Callabl
 MATCH_READONLY_FIELDS = list(MATCH_SERVICE_FIELDS)
 
 
+class MatchCreateForm(forms.ModelForm[Match]):
+    """The admin's "add match": the API's input rules (teams, prices on the ladder, the
+    statuses a match may start in) and the service's kick-off rule, shown as form errors;
+    `MatchAdmin.save_model` then creates through `match_create`, as the API does."""
+
+    status = forms.ChoiceField(choices=MATCH_CREATE_STATUSES, initial=MatchStatus.SCHEDULED)
+
+    class Meta:
+        model = Match
+        fields = ["home_team", "away_team", "kickoff", "status", "opening_home", "opening_draw", "opening_away"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned  # a field is missing or malformed: its own error says so
+        kickoff = cleaned["kickoff"]
+        data = {
+            "home_team": cleaned["home_team"],
+            "away_team": cleaned["away_team"],
+            "kickoff": kickoff.isoformat(),
+            "status": cleaned["status"],
+            "opening_odds": {selection: str(cleaned[f"opening_{selection}"]) for selection in Selection.values},
+        }
+        serializer = MatchCreateInputSerializer(data=data)
+        if not serializer.is_valid():
+            for name, messages_ in serializer.errors.items():
+                self._add_input_errors(name, messages_)
+            return cleaned
+        try:
+            match_create_check(kickoff=kickoff, status=cleaned["status"])
+        except BettingError as exc:
+            self.add_error("kickoff", exc.message)
+        return cleaned
+
+    def _add_input_errors(self, name: str, messages_: Any) -> None:
+        if name == "opening_odds" and isinstance(messages_, dict):
+            for selection, selection_messages in messages_.items():
+                self.add_error(f"opening_{selection}", [str(m) for m in selection_messages])
+        else:
+            self.add_error(name if name in self.fields else None, [str(m) for m in messages_])
+
+
 class MatchBookInline(admin.StackedInline[MatchBook, Match]):
     """The running totals, for reading only: the recompute owns them, and a hand edit would
     make every later price wrong without a trace."""
@@ -70,6 +114,24 @@ class MatchAdmin(admin.ModelAdmin[Match]):
     readonly_fields = MATCH_READONLY_FIELDS
     inlines = [MatchBookInline]
 
+    def get_form(self, request: HttpRequest, obj: Match | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = MatchCreateForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        if obj is None:
+            return MatchCreateForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
+        # On "add" nothing is shown read-only: the service fills in prices, markets and counters.
+        return [] if obj is None else self.readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Creating a match is trading: the same permission as `POST /api/matches/`.
+        return super().has_add_permission(request) and request.user.has_perm(TRADE_MATCH)
+
     def get_inlines(self, request: HttpRequest, obj: Match | None) -> list[type[InlineModelAdmin[Any, Any]]]:
         # A new match has no book yet (its first recompute makes one): no inline on "add".
         return [] if obj is None else list(self.inlines)
@@ -95,18 +157,37 @@ class MatchAdmin(admin.ModelAdmin[Match]):
         if change:
             match_save_edited_fields(match=obj, fields=form.changed_data)
             return
-        # A new match's current prices start at its opening prices.
-        obj.odds_home, obj.odds_draw, obj.odds_away = obj.opening_home, obj.opening_draw, obj.opening_away
-        super().save_model(request, obj, form, change)
-        OddsVersion.objects.get_or_create(
-            match=obj,
-            version=obj.odds_version,
-            defaults={"home": obj.odds_home, "draw": obj.odds_draw, "away": obj.odds_away},
+        # Created by the service, as the API creates it: kick-off rule, markets, first odds
+        # version, announced on commit. `obj` becomes that row, for the admin's log and redirect.
+        created = match_create(
+            home_team=obj.home_team,
+            away_team=obj.away_team,
+            kickoff=obj.kickoff,
+            opening=obj.opening_prices,
+            status=form.cleaned_data["status"],
         )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Money and odds history are only written by the services: the admin looks, it never edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(OddsVersion)
-class OddsVersionAdmin(admin.ModelAdmin[OddsVersion]):
+class OddsVersionAdmin(ReadOnlyAdmin):
+    """The published history: what bettors were offered, version by version."""
+
     list_display = ["match", "version", "home", "draw", "away", "bets_counted", "computed_at", "pipeline_latency_ms"]
     list_filter = ["match"]
 
@@ -127,19 +208,6 @@ class BetAdmin(admin.ModelAdmin[Bet]):
     ]
     list_filter = ["status", "selection"]
     readonly_fields = [f.name for f in Bet._meta.fields]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Money is only moved by the services: the admin looks, it never edits."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Wallet)

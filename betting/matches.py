@@ -50,6 +50,14 @@ def match_save_edited_fields(*, match: Match, fields: list[str]) -> None:
         match.save(update_fields=edited)
 
 
+def match_create_check(*, kickoff: datetime, status: str) -> None:
+    """Refuse to create a match open for betting once its kick-off has passed: the rule of
+    `match_create`, also run by a form before it calls it."""
+    if status == MatchStatus.OPEN and kickoff <= timezone.now():
+        message = "A match cannot be created open once its kick-off has passed."
+        raise MatchStarted(message, errors={"kickoff": [message]})
+
+
 @transaction.atomic
 def match_create(
     *,
@@ -61,9 +69,7 @@ def match_create(
 ) -> Match:
     """Create a match at its opening prices, with every derived market and its first odds
     version, and announce it. Refused open once its kick-off has passed."""
-    if status == MatchStatus.OPEN and kickoff <= timezone.now():
-        message = "A match cannot be created open once its kick-off has passed."
-        raise MatchStarted(message, errors={"kickoff": [message]})
+    match_create_check(kickoff=kickoff, status=status)
     quote = compute_quote(opening, params=engine_params())
     match = Match.objects.create(
         markets=markets_as_strings(quote.markets),

@@ -258,25 +258,6 @@ def test_admin_actions_use_the_lifecycle(admin_client, match) -> None:
     assert match.status == MatchStatus.SUSPENDED  # settling needs a closed match: refused, unchanged
 
 
-def test_admin_creates_a_match_with_opening_odds(admin_client) -> None:
-    reply = admin_client.post(
-        "/admin/betting/match/add/",
-        {
-            "home_team": "Reims",
-            "away_team": "Metz",
-            "kickoff_0": "2026-12-24",
-            "kickoff_1": "20:00:00",
-            "opening_home": "1.90",
-            "opening_draw": "3.50",
-            "opening_away": "4.10",
-        },
-    )
-    assert reply.status_code == 302, reply.content.decode()[:2000]
-    match = Match.objects.get(home_team="Reims")
-    assert match.status == MatchStatus.SCHEDULED and match.current_prices == match.opening_prices
-    assert match.odds_versions.get().version == 1
-
-
 def test_creating_a_match_announces_it_on_commit(staff_client, published, django_capture_on_commit_callbacks) -> None:
     """Open boards add a new match from this frame, without a reload."""
     body = {
