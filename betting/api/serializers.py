@@ -114,20 +114,21 @@ class PriceField(DecimalStringField):
 
 
 PRICE_STRING_SCHEMA = {"type": "string", "format": "decimal", "pattern": PriceField.pattern, "example": "2.10"}
+# A price sent in: a JSON number, as every response sends odds, or a decimal string.
+PRICE_INPUT_SCHEMA = {
+    "oneOf": [
+        {"type": "number", "minimum": 1.01, "maximum": 1000, "multipleOf": 0.01, "example": 2.1},
+        PRICE_STRING_SCHEMA,
+    ]
+}
 
 
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "number", "minimum": 1.01, "maximum": 1000, "multipleOf": 0.01, "example": 2.1},
-            PRICE_STRING_SCHEMA,
-        ]
-    }
-)
-class QuotedOddsField(PriceField):
-    """The price the bettor saw: a JSON number, as every odds payload sends it, or a decimal
-    string. A float that differs from its two-decimal value by binary rounding noise only
-    (2.1 is 2.100000000000000088...) is that value."""
+@extend_schema_field(PRICE_INPUT_SCHEMA)
+class PriceInputField(PriceField):
+    """A price sent by a client: a JSON number, as every odds payload sends it, or a decimal
+    string, so what the API returns can be sent back as it is. A float that differs from its
+    two-decimal value by binary rounding noise only (2.1 is 2.100000000000000088...) is that
+    value."""
 
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, int | float) and not isinstance(data, bool):
@@ -141,7 +142,7 @@ class BetInputSerializer(JSONInputSerializer):
     match = serializers.IntegerField(min_value=1)
     selection = serializers.ChoiceField(choices=Selection.choices)
     stake = StakeField(help_text="Between BET_MIN_STAKE and BET_MAX_STAKE (0.10 and 10000.00 by default).")
-    odds = QuotedOddsField(
+    odds = PriceInputField(
         required=False, help_text="The price the bettor saw. Required unless `accept_odds_change` is `any`."
     )
     accept_odds_change = serializers.ChoiceField(choices=ACCEPT_MODES, default=ACCEPT_NONE)
@@ -181,14 +182,16 @@ MATCH_CREATE_STATUSES = [(MatchStatus.SCHEDULED.value, "Scheduled"), (MatchStatu
 @extend_schema_field(
     {
         "type": "object",
-        "properties": dict.fromkeys(Selection.values, PRICE_STRING_SCHEMA),
+        "properties": dict.fromkeys(Selection.values, PRICE_INPUT_SCHEMA),
         "required": Selection.values,
         "additionalProperties": False,
     }
 )
 class OpeningOddsField(serializers.DictField):
+    """Opening prices, each a JSON number (as the API returns odds) or a decimal string."""
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=PriceField(), **kwargs)
+        super().__init__(child=PriceInputField(), **kwargs)
 
 
 class MatchCreateInputSerializer(JSONInputSerializer):
@@ -196,7 +199,8 @@ class MatchCreateInputSerializer(JSONInputSerializer):
     away_team = serializers.CharField(max_length=100)
     kickoff = serializers.DateTimeField()
     opening_odds = OpeningOddsField(
-        help_text="Opening prices of home, draw and away: decimal odds on the price ladder, from 1.01 to 1000."
+        help_text="Opening prices of home, draw and away: decimal odds on the price ladder, from 1.01 to 1000, "
+        "each a JSON number (as every response sends odds) or a decimal string."
     )
     status = serializers.ChoiceField(choices=MATCH_CREATE_STATUSES, default=MatchStatus.SCHEDULED)
 

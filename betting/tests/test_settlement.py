@@ -198,12 +198,33 @@ def test_staff_create_a_match_with_opening_odds(staff_client) -> None:
     assert Match.objects.get(pk=created["id"]).odds_versions.count() == 1
 
 
+def test_opening_odds_accept_the_numbers_the_api_returns(staff_client, api_client) -> None:
+    """Odds leave the API as JSON numbers: a client can send them back as they came."""
+    source = MatchFactory()
+    odds = api_client.get(f"/api/matches/{source.pk}/").json()["odds"]
+    assert all(isinstance(price, float) for price in odds.values())
+    body = {
+        "home_team": "Lille",
+        "away_team": "Lens",
+        "kickoff": (timezone.now() + timedelta(days=2)).isoformat(),
+        "opening_odds": {**odds, "away": 4},  # an integer is a number too
+    }
+    reply = staff_client.post("/api/matches/", body, format="json")
+    assert reply.status_code == 201, reply.content
+    created = Match.objects.get(pk=reply.json()["id"])
+    assert created.opening_prices == {**source.opening_prices, "away": Decimal("4.00")}
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"opening_odds": {"home": "2.10", "draw": "3.40"}}, "opening_odds"),
         ({"opening_odds": {"home": "2.11", "draw": "3.40", "away": "3.50"}}, "opening_odds"),
         ({"opening_odds": {"home": "1.00", "draw": "3.40", "away": "3.50"}}, "opening_odds"),
+        ({"opening_odds": {"home": 2.11, "draw": 3.4, "away": 3.5}}, "opening_odds"),  # off the ladder
+        ({"opening_odds": {"home": 2.105, "draw": 3.4, "away": 3.5}}, "opening_odds"),  # finer than a cent
+        ({"opening_odds": {"home": True, "draw": 3.4, "away": 3.5}}, "opening_odds"),
+        ({"opening_odds": {"home": 1000.5, "draw": 3.4, "away": 3.5}}, "opening_odds"),  # above the ladder
         ({"kickoff": "tomorrow"}, "kickoff"),
         ({"away_team": "lille"}, "away_team"),
         ({"status": "settled"}, "status"),
