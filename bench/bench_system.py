@@ -40,7 +40,7 @@ import httpx
 
 from bench.bench_delivery import percentile, wait_for_port
 from bench.hooks import EXTRA_DELAY_MS, INLINE
-from tests.integration.harness import BIN, ROOT, ManagedProcess, Stack
+from tests.integration.harness import BIN, ROOT, ManagedProcess, Stack, new_bet_key
 from workers.embedded_redis import free_port
 
 SECONDS = float(os.environ.get("BENCH_SYSTEM_SECONDS", "10"))
@@ -158,7 +158,11 @@ async def place_bets(
             # gunicorn's sync worker answers with Connection: close, then lingers (up to 2 s,
             # gunicorn >= 23) until the client closes too; a load generator that keeps the socket
             # in its pool holds the worker. nginx closes at once; so does this, when asked to.
-            headers = {"Authorization": f"Bearer {tokens[number % len(tokens)]}", "Connection": "close"}
+            headers = {
+                "Authorization": f"Bearer {tokens[number % len(tokens)]}",
+                "Connection": "close",
+                **new_bet_key(),
+            }
             try:
                 reply = await client.post("/api/bets/", json=body, headers=headers)
                 if reply.status_code != 201:

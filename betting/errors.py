@@ -83,6 +83,14 @@ class ResettlementUncollectable(BettingError):
     code = "resettlement_uncollectable"
 
 
+class IdempotencyKeyRequired(BettingError):
+    """A bet without an `Idempotency-Key`: a retry after an unknown outcome (no answer, or a
+    503 raised while committing) could not be told from a new bet, and would place it twice."""
+
+    status_code = 428
+    code = "idempotency_key_required"
+
+
 class IdempotencyKeyReused(BettingError):
     """The Idempotency-Key was already used by this user for a different request."""
 

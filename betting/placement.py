@@ -23,6 +23,7 @@ from betting.matches import match_not_started_check
 from betting.models import Bet, LedgerKind, Match, MatchStatus
 from betting.recompute import odds_recompute_request
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_lock, wallet_post
+from config.after_commit import on_commit_robust
 from safergambling.services import bet_allowed_check
 
 ACCEPT_NONE = "none"
@@ -117,7 +118,7 @@ def bet_odds_recompute_schedule(*, match_id: int) -> None:
 
     The one seam between a bet and the pipeline: the system benchmark's inline baseline
     replaces it to recompute right here, under the lock (bench/hooks.py)."""
-    transaction.on_commit(lambda: odds_recompute_request(match_id=match_id))
+    on_commit_robust("odds_recompute_request", lambda: odds_recompute_request(match_id=match_id))
 
 
 def stake_check(stake: Decimal) -> None:

@@ -28,6 +28,7 @@ from betting.errors import MatchNotFound, MatchTransitionNotAllowed, Resettlemen
 from betting.matches import match_not_started_check
 from betting.models import Bet, BetStatus, LedgerKind, Match, MatchStatus, Selection, SuspensionReason, Wallet
 from betting.wallets import CENT, wallet_post
+from config.after_commit import on_commit_robust
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def match_transition(
     if publish:
         events.match_status_publish_on_commit(match)
     if status in SETTLING_STATUSES:
-        transaction.on_commit(lambda: settlement_request(match_id=match_id))
+        on_commit_robust("settlement_request", lambda: settlement_request(match_id=match_id))
     return match
 
 

@@ -4,7 +4,14 @@ Redis (cache, throttles, broker) and the database each raise their own errors wh
 unreachable. A request that hits one gets `503 Service Unavailable` with `Retry-After` and
 the API's usual error body, naming the dependency but not the exception. Nothing is
 half-written: every write is one transaction, rolled back by the exception before it gets
-here; what runs after a commit (publishing, enqueueing) fails open by itself.
+here; what runs after a commit (publishing, enqueueing) fails open by itself
+(`config.after_commit`).
+
+A database error raised by COMMIT itself leaves the outcome unknown: the server may have
+committed before the connection broke. Retrying is safe only for a request that carries an
+`Idempotency-Key` (required on `POST /api/bets/`): its retry replays the first answer if the
+write happened and makes it once if not. The 503 of such a request says to retry with the
+same key.
 """
 
 import logging
@@ -38,13 +45,12 @@ def failing_dependency(exc: BaseException) -> str | None:
     return None
 
 
-def dependency_unavailable_response(dependency: str) -> JsonResponse:
+def dependency_unavailable_response(dependency: str, *, idempotency_key: bool = False) -> JsonResponse:
+    detail = f"A service this request needs ({dependency}) is unavailable: retry shortly."
+    if idempotency_key:
+        detail += " Send the same Idempotency-Key again: the request takes effect at most once."
     response = JsonResponse(
-        {
-            "code": "service_unavailable",
-            "detail": f"A service this request needs ({dependency}) is unavailable: retry shortly.",
-            "dependency": dependency,
-        },
+        {"code": "service_unavailable", "detail": detail, "dependency": dependency},
         status=503,
     )
     response["Retry-After"] = str(settings.DEPENDENCY_RETRY_AFTER_SECONDS)
@@ -66,7 +72,7 @@ class DependencyUnavailableMiddleware:
         if dependency is None:
             return None
         logger.warning("%s %s: %s unavailable (%s)", request.method, request.path, dependency, exception)
-        return dependency_unavailable_response(dependency)
+        return dependency_unavailable_response(dependency, idempotency_key="Idempotency-Key" in request.headers)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
 
+from config.after_commit import on_commit_robust
 from realtime import streams
 from realtime.layer import HubChannelLayer
 
@@ -111,4 +111,6 @@ def publish_now(stream: str, frame: dict[str, Any], **routing: Any) -> None:
 
 
 def publish_on_commit(stream: str, frame: dict[str, Any], **routing: Any) -> None:
-    transaction.on_commit(lambda: publish_now(stream, frame, **routing))
+    """Publish once the transaction commits. Redis down is logged by `publish_now`; any other
+    failure is logged and counted by `on_commit_robust`: neither reaches the committed request."""
+    on_commit_robust(f"publish_{stream}", lambda: publish_now(stream, frame, **routing))

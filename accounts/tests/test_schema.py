@@ -33,7 +33,9 @@ def test_every_endpoint_is_in_the_schema_with_its_errors(api_client) -> None:
             responses = paths[path][method]["responses"]
             assert any(code.startswith("4") for code in responses), f"{method} {path} describes no error"
     bet_errors = paths["/api/bets/"]["post"]["responses"]
-    assert {"201", "400", "401", "409", "422", "429"} <= set(bet_errors)
+    assert {"201", "400", "401", "409", "422", "428", "429"} <= set(bet_errors)
+    key = next(p for p in paths["/api/bets/"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["in"] == "header" and key["required"] is True
 
 
 def test_interactive_docs_are_served(api_client) -> None:

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from betting import matches, placement, selectors, settlement
+from betting import matches, selectors, settlement
 from betting.api.serializers import (
     BetInputSerializer,
     BetOutputSerializer,
@@ -22,6 +22,7 @@ from betting.api.serializers import (
     MatchSettleInputSerializer,
     OddsVersionOutputSerializer,
 )
+from betting.errors import IdempotencyKeyRequired
 from betting.idempotency import MAX_KEY_LENGTH, bet_place_idempotent, idempotency_key_of, request_fingerprint
 from betting.models import Bet, Match, MatchStatus, OddsVersion
 from betting.permissions import CanMakeTransition, CanTradeOrReadOnly
@@ -181,8 +182,15 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
-    description="Replaying an accepted bet with the same key within 24 h returns the first response "
-    "(header `Idempotent-Replayed: true`) and places nothing; the same key with another body is a 422.",
+    required=True,
+    description="Required: a fresh key per bet (a UUID, say), sent again unchanged on every retry of that bet. "
+    "Replaying an accepted bet with the same key within 24 h returns the first response "
+    "(header `Idempotent-Replayed: true`) and places nothing; after no answer or a 503 the same key places "
+    "the bet at most once; the same key with another body is a 422. Without it: 428.",
+)
+IDEMPOTENCY_KEY_REQUIRED_MESSAGE = (
+    "Send an Idempotency-Key header: a fresh key per bet (a UUID, say), the same key again on every retry "
+    "of that bet, so a retry after a lost answer can never place it twice."
 )
 
 
@@ -220,19 +228,19 @@ class BetListCreateApi(APIView):
             ),
             403: error("`self_excluded` or `on_break`: the account takes no bet until `ends_at`."),
             422: error("`idempotency_key_reused`: the key was used for a different request body."),
+            428: error("`idempotency_key_required`: no `Idempotency-Key` header. Nothing was written."),
             429: THROTTLED,
         },
         summary="Place a bet: debits the stake and strikes the bet at the current price.",
     )
     def post(self, request: Request) -> Response:
         key = idempotency_key_of(request)
+        if key is None:
+            raise IdempotencyKeyRequired(IDEMPOTENCY_KEY_REQUIRED_MESSAGE)
         serializer = BetInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         arguments = bet_arguments(serializer.validated_data)
         user = request.user  # IsAuthenticated: never anonymous
-        if key is None:
-            bet = placement.bet_place(user=user, **arguments)  # type: ignore[arg-type]
-            return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
         record, replayed = bet_place_idempotent(
             user=user,  # type: ignore[arg-type]
             key=key,

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -51,3 +52,9 @@ def settle(match: Match, result: str) -> None:
     """Close and settle (the settlement task runs on commit)."""
     match_transition(match_id=match.pk, status=MatchStatus.CLOSED)
     match_transition(match_id=match.pk, status=MatchStatus.SETTLED, result=result)
+
+
+def new_bet_key() -> dict[str, str]:
+    """The header of one new bet, for Django's test client: a fresh Idempotency-Key, as the
+    bet slip sends one per bet (`POST /api/bets/` requires it)."""
+    return {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}

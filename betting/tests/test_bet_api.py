@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from betting.models import Bet, Match, MatchStatus, OddsVersion
 from betting.selectors import wallet_balance_of
-from betting.tests.factories import MatchFactory
+from betting.tests.factories import MatchFactory, new_bet_key
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_place_bet_records_it_at_current_price_and_recomputes(
     user_client, match, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        reply = user_client.post("/api/bets/", bet_body(match, stake="250.00"), format="json")
+        reply = user_client.post("/api/bets/", bet_body(match, stake="250.00"), format="json", **new_bet_key())
     assert reply.status_code == 201, reply.content
     body = reply.json()
     assert body["odds"] == 2.1 and body["odds_version"] == 1 and body["stake"] == "250.00"
@@ -36,7 +36,7 @@ def test_place_bet_records_it_at_current_price_and_recomputes(
 
 def test_anonymous_cannot_bet(api_client, match) -> None:
     """Unauthenticated, not forbidden: a 401 that tells the client to bring a bearer token."""
-    reply = api_client.post("/api/bets/", bet_body(match), format="json")
+    reply = api_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     assert reply.status_code == 401
     assert reply.json()["code"] == "not_authenticated"
     assert reply.headers["WWW-Authenticate"].startswith("Bearer")
@@ -59,7 +59,7 @@ def test_anonymous_cannot_bet(api_client, match) -> None:
     ],
 )
 def test_bad_fields_are_400_with_a_message_per_field(user_client, match, overrides, field) -> None:
-    reply = user_client.post("/api/bets/", bet_body(match, **overrides), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match, **overrides), format="json", **new_bet_key())
     assert reply.status_code == 400, reply.content
     assert field in reply.json()["errors"]
     assert not Bet.objects.exists()
@@ -68,13 +68,13 @@ def test_bad_fields_are_400_with_a_message_per_field(user_client, match, overrid
 
 
 def test_missing_fields_are_named(user_client, match) -> None:
-    reply = user_client.post("/api/bets/", {}, format="json")
+    reply = user_client.post("/api/bets/", {}, format="json", **new_bet_key())
     assert reply.status_code == 400
     assert {"match", "selection", "stake"} <= set(reply.json()["errors"])
 
 
 def test_malformed_json_is_400(user_client, match) -> None:
-    reply = user_client.post("/api/bets/", data="{not json", content_type="application/json")
+    reply = user_client.post("/api/bets/", data="{not json", content_type="application/json", **new_bet_key())
     assert reply.status_code == 400
     assert reply.json()["code"] == "malformed"
     assert not Bet.objects.exists()
@@ -83,7 +83,7 @@ def test_malformed_json_is_400(user_client, match) -> None:
 @pytest.mark.parametrize("status", [MatchStatus.CLOSED, MatchStatus.SCHEDULED])
 def test_match_not_open_is_409(user_client, status) -> None:
     match = MatchFactory(status=status)
-    reply = user_client.post("/api/bets/", bet_body(match), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     assert reply.status_code == 409
     assert reply.json()["code"] == "match_not_open"
     assert not Bet.objects.exists()
@@ -92,7 +92,7 @@ def test_match_not_open_is_409(user_client, status) -> None:
 @pytest.mark.parametrize("reason", ["goal", "red_card", "penalty", "trader"])
 def test_a_suspended_market_is_409_market_suspended_with_the_reason(user_client, user, reason) -> None:
     match = MatchFactory(status=MatchStatus.SUSPENDED, suspended_reason=reason)
-    reply = user_client.post("/api/bets/", bet_body(match), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     assert reply.status_code == 409
     body = reply.json()
     assert (body["code"], body["reason"], body["status"]) == ("market_suspended", reason, "suspended")
@@ -101,7 +101,7 @@ def test_a_suspended_market_is_409_market_suspended_with_the_reason(user_client,
 
 
 def test_changed_price_is_409_with_current_price(user_client, match) -> None:
-    reply = user_client.post("/api/bets/", bet_body(match, odds="2.50"), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match, odds="2.50"), format="json", **new_bet_key())
     assert reply.status_code == 409
     body = reply.json()
     assert body["code"] == "odds_changed" and body["odds"]["home"] == 2.1 and body["version"] == 1
@@ -109,7 +109,7 @@ def test_changed_price_is_409_with_current_price(user_client, match) -> None:
 
 
 def test_users_see_only_their_own_bets(user_client, match, django_user_model) -> None:
-    user_client.post("/api/bets/", bet_body(match), format="json")
+    user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     other = APIClient()
     other.force_authenticate(django_user_model.objects.create_user("other@example.com", password="x" * 12))
     assert other.get("/api/bets/").json()["results"] == []

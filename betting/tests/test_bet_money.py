@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from betting import jobs
 from betting.models import Bet, BetRequest, LedgerEntry, LedgerKind, Match, Wallet
 from betting.selectors import ledger_audit
-from betting.tests.factories import UserFactory
+from betting.tests.factories import UserFactory, new_bet_key
 from betting.wallets import wallet_adjust
 from realtime import streams
 
@@ -35,7 +35,7 @@ def balance_of(user) -> Decimal:
 
 
 def test_a_bet_debits_its_stake_as_a_ledger_entry_naming_the_bet(user, user_client, match) -> None:
-    reply = user_client.post("/api/bets/", bet_body(match, stake="12.34"), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match, stake="12.34"), format="json", **new_bet_key())
     assert reply.status_code == 201, reply.content
     bet = Bet.objects.get(pk=reply.json()["id"])
     assert balance_of(user) == Decimal("987.66")
@@ -47,7 +47,7 @@ def test_a_bet_debits_its_stake_as_a_ledger_entry_naming_the_bet(user, user_clie
 
 def test_insufficient_balance_is_409_and_writes_nothing(match) -> None:
     poor = UserFactory(wallet=Decimal("5.00"))
-    reply = client_of(poor).post("/api/bets/", bet_body(match, stake="5.01"), format="json")
+    reply = client_of(poor).post("/api/bets/", bet_body(match, stake="5.01"), format="json", **new_bet_key())
     assert reply.status_code == 409
     assert reply.json()["code"] == "insufficient_funds" and reply.json()["balance"] == "5.00"
     assert not Bet.objects.exists() and balance_of(poor) == Decimal("5.00")
@@ -58,20 +58,23 @@ def test_insufficient_balance_is_409_and_writes_nothing(match) -> None:
 
 def test_the_whole_balance_can_be_staked(match) -> None:
     user = UserFactory(wallet=Decimal("5.00"))
-    assert client_of(user).post("/api/bets/", bet_body(match, stake="5.00"), format="json").status_code == 201
+    assert (
+        client_of(user).post("/api/bets/", bet_body(match, stake="5.00"), format="json", **new_bet_key()).status_code
+        == 201
+    )
     assert balance_of(user) == Decimal("0.00")
 
 
 def test_a_user_without_a_wallet_cannot_bet(match, django_user_model) -> None:
     bare = django_user_model.objects.create_user("bare@example.com", password="x" * 12)
-    reply = client_of(bare).post("/api/bets/", bet_body(match), format="json")
+    reply = client_of(bare).post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     assert reply.status_code == 409 and reply.json()["code"] == "insufficient_funds"
     assert not Bet.objects.exists()
 
 
 @pytest.mark.parametrize(("stake", "message"), [("0.09", "at least 0.10"), ("10000.01", "at most 10000.00")])
 def test_stake_bounds_come_from_settings(user_client, match, stake, message) -> None:
-    reply = user_client.post("/api/bets/", bet_body(match, stake=stake), format="json")
+    reply = user_client.post("/api/bets/", bet_body(match, stake=stake), format="json", **new_bet_key())
     assert reply.status_code == 400
     assert message in reply.json()["errors"]["stake"][0]
     assert not Bet.objects.exists() and not LedgerEntry.objects.filter(kind=LedgerKind.STAKE).exists()
@@ -93,7 +96,9 @@ def test_stake_bounds_come_from_settings(user_client, match, stake, message) -> 
     ],
 )
 def test_price_acceptance(user, user_client, match, mode, quoted, accepted) -> None:
-    reply = user_client.post("/api/bets/", bet_body(match, odds=quoted, accept_odds_change=mode), format="json")
+    reply = user_client.post(
+        "/api/bets/", bet_body(match, odds=quoted, accept_odds_change=mode), format="json", **new_bet_key()
+    )
     if accepted:
         assert reply.status_code == 201, reply.content
         assert reply.json()["odds"] == 2.1 and reply.json()["odds_version"] == 1  # struck at the current price
@@ -154,14 +159,18 @@ def test_an_overlong_idempotency_key_is_400(user_client, match) -> None:
 
 def test_bet_placement_is_throttled_per_user(user_client, match, throttle_rate) -> None:
     throttle_rate("bets", "2/minute")
-    codes = [user_client.post("/api/bets/", bet_body(match), format="json").status_code for _ in range(3)]
+    codes = [
+        user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key()).status_code for _ in range(3)
+    ]
     assert codes == [201, 201, 429]
     assert user_client.get("/api/bets/").status_code == 200  # reading is not throttled
-    assert client_of(UserFactory()).post("/api/bets/", bet_body(match), format="json").status_code == 201
+    assert (
+        client_of(UserFactory()).post("/api/bets/", bet_body(match), format="json", **new_bet_key()).status_code == 201
+    )
 
 
 def test_bets_filter_by_status_and_reject_unknown_statuses(user_client, match) -> None:
-    user_client.post("/api/bets/", bet_body(match), format="json")
+    user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key())
     assert len(user_client.get("/api/bets/?status=open").json()["results"]) == 1
     assert user_client.get("/api/bets/?status=won").json()["results"] == []
     reply = user_client.get("/api/bets/?status=maybe")
@@ -169,7 +178,7 @@ def test_bets_filter_by_status_and_reject_unknown_statuses(user_client, match) -
 
 
 def test_wallet_and_ledger_are_the_users_own(user, user_client, match) -> None:
-    user_client.post("/api/bets/", bet_body(match, stake="25.00"), format="json")
+    user_client.post("/api/bets/", bet_body(match, stake="25.00"), format="json", **new_bet_key())
     wallet = user_client.get("/api/wallet/").json()
     assert wallet["balance"] == "975.00"
     ledger = user_client.get("/api/wallet/ledger/").json()
@@ -199,7 +208,7 @@ def test_acceptance_publishes_bet_and_wallet_events_to_the_bettor_only(
     user, user_client, match, published, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        bet_id = user_client.post("/api/bets/", bet_body(match), format="json").json()["id"]
+        bet_id = user_client.post("/api/bets/", bet_body(match), format="json", **new_bet_key()).json()["id"]
     private = [(frame, routing) for stream, frame, routing in published if stream == streams.PRIVATE]
     assert private == [
         (
@@ -232,7 +241,7 @@ def test_acceptance_publishes_bet_and_wallet_events_to_the_bettor_only(
 
 def test_nothing_is_published_for_a_refused_bet(user_client, match, published, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        user_client.post("/api/bets/", bet_body(match, stake="5000.00"), format="json")
+        user_client.post("/api/bets/", bet_body(match, stake="5000.00"), format="json", **new_bet_key())
     assert published == []
 
 

@@ -11,7 +11,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from betting.models import Bet, LedgerEntry, Wallet
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 
 REQUESTS = 50
 AFFORDABLE = 10
@@ -42,6 +42,7 @@ def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys)
                     "accept_odds_change": "any",
                 },
                 format="json",
+                **new_bet_key(),
             )
             with lock:
                 replies.append((reply.status_code, reply.json().get("code", "")))

@@ -16,7 +16,7 @@ from betting.models import Bet, Match, MatchStatus
 from betting.permissions import TRADERS_GROUP
 from betting.placement import bet_place
 from betting.selectors import wallet_balance_of
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 
 
 def client_of(user) -> APIClient:
@@ -37,7 +37,10 @@ def test_an_open_match_past_its_kickoff_takes_no_bet(user_client, user, minutes_
     balance = wallet_balance_of(user_id=user.pk)
     match = MatchFactory(kickoff=timezone.now() - timedelta(minutes=minutes_ago))  # status open: beat never ran
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1}, format="json"
+        "/api/bets/",
+        {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
+        format="json",
+        **new_bet_key(),
     )
     assert reply.status_code == 409, reply.content
     assert reply.json()["code"] == "match_started"
@@ -79,10 +82,15 @@ def test_a_bet_without_a_quoted_price_is_refused_unless_any_price_is_accepted(us
     body = {"match": match.pk, "selection": "home", "stake": "10.00"}
     if mode is not None:
         body["accept_odds_change"] = mode
-    reply = user_client.post("/api/bets/", body, format="json")
+    reply = user_client.post("/api/bets/", body, format="json", **new_bet_key())
     assert reply.status_code == 400 and "odds" in reply.json()["errors"]
     assert not Bet.objects.exists()
-    assert user_client.post("/api/bets/", {**body, "accept_odds_change": "any"}, format="json").status_code == 201
+    assert (
+        user_client.post(
+            "/api/bets/", {**body, "accept_odds_change": "any"}, format="json", **new_bet_key()
+        ).status_code
+        == 201
+    )
 
 
 # --- Trading and settlement are permissions --------------------------------------

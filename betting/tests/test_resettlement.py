@@ -22,7 +22,7 @@ from betting.settlement import (
     match_result_correct,
     match_transition,
 )
-from betting.tests.factories import MatchFactory, UserFactory, balance_of, settle
+from betting.tests.factories import MatchFactory, UserFactory, balance_of, new_bet_key, settle
 from realtime import streams
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +184,10 @@ def test_a_match_in_play_reopens_after_kickoff_and_still_takes_no_pre_match_bet(
     )
     assert match_transition(match_id=match.pk, status=MatchStatus.OPEN).status == MatchStatus.OPEN
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1}, format="json"
+        "/api/bets/",
+        {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
+        format="json",
+        **new_bet_key(),
     )
     assert reply.status_code == 409 and reply.json()["code"] == "match_started"
     assert not Bet.objects.exists()

@@ -104,6 +104,9 @@ test("each API reply, in words next to its field", () => {
   assert.match(interpretReply({ ...base, status: 409, body: { code: "market_suspended", reason: "red_card" } }).fields.general, /suspended for a moment \(red card\)/);
   assert.match(interpretReply({ ...base, status: 401, body: {} }).fields.general, /sign in again/);
   assert.match(interpretReply({ ...base, status: 403, body: { detail: "CSRF Failed: token missing." } }).fields.general, /reload/);
+  const keyRequired = { code: "idempotency_key_required", detail: "Send an Idempotency-Key header." };
+  assert.match(interpretReply({ ...base, status: 428, body: keyRequired }).fields.general, /out of date: reload/);
+  assert.equal(isAmbiguous(428), false); // nothing was written: the next press is a new bet, with a new key
   assert.match(interpretReply({ ...base, status: 429, body: {}, retryAfter: "12" }).fields.general, /wait 12 s/);
   assert.match(interpretReply({ ...base, status: 0 }).fields.general, /same key/);
   assert.match(interpretReply({ ...base, status: 503, body: {} }).fields.general, /HTTP 503/);

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from betting.models import Bet, LedgerEntry, LedgerKind, Wallet
 from betting.selectors import ledger_audit
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 from payments.models import Payment
 from payments.tests.doubles import post_callback
 
@@ -74,7 +74,7 @@ def test_withdrawals_racing_bets_never_take_more_than_the_balance() -> None:
     def spend(index: int) -> tuple[str, int]:
         client = bettor_client(user)
         if index % 2:
-            return "bet", client.post("/api/bets/", bet).status_code
+            return "bet", client.post("/api/bets/", bet, **new_bet_key()).status_code
         return "withdrawal", client.post("/api/wallet/withdrawals/", {"amount": "30.00"}).status_code
 
     outcomes = Counter(at_once(20, spend))
@@ -94,7 +94,7 @@ def test_pending_withdrawals_racing_bets_never_spend_held_money() -> None:
     def spend(index: int) -> tuple[str, int]:
         client = bettor_client(user)
         if index % 2:
-            return "bet", client.post("/api/bets/", bet).status_code
+            return "bet", client.post("/api/bets/", bet, **new_bet_key()).status_code
         return "withdrawal", client.post("/api/wallet/withdrawals/", {"amount": "30.00", "provider": "psp"}).status_code
 
     outcomes = Counter(at_once(20, spend))

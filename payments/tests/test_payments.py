@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from betting.models import LedgerEntry, LedgerKind, Wallet, WalletHold
 from betting.selectors import ledger_audit
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 from payments.models import Payment, PaymentStatus
 from payments.tests.doubles import callback_body, post_callback, signed_headers
 
@@ -158,11 +158,13 @@ def test_a_pending_withdrawal_holds_its_amount_from_bets_and_other_withdrawals(c
     assert (wallet.balance, wallet.held, wallet.available) == (Decimal("100.00"), Decimal("70.00"), Decimal("30.00"))
 
     bet = {"match": match.pk, "selection": "home", "stake": "30.01", "accept_odds_change": "any"}
-    refused = client.post("/api/bets/", bet)
+    refused = client.post("/api/bets/", bet, **new_bet_key())
     assert refused.status_code == 409
     assert refused.json()["code"] == "insufficient_funds"
     assert client.post("/api/wallet/withdrawals/", {"amount": "30.01"}).json()["code"] == "insufficient_funds"
-    assert client.post("/api/bets/", {**bet, "stake": "30.00"}).status_code == 201  # the rest is free to bet
+    assert (
+        client.post("/api/bets/", {**bet, "stake": "30.00"}, **new_bet_key()).status_code == 201
+    )  # the rest is free to bet
     assert wallet_of(bettor).available == Decimal("0.00")
 
     payment = Payment.objects.get(provider="psp")

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.harness import ROOT, Stack
+from tests.integration.harness import ROOT, Stack, new_bet_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -73,7 +73,9 @@ def create_match(staff: httpx.Client, status: str = "open", home: str = "Lorient
 
 def move_price(punter: httpx.Client, match_id: int, selection: str, stake: str = "800.00") -> None:
     reply = punter.post(
-        "/bets/", json={"match": match_id, "selection": selection, "stake": stake, "accept_odds_change": "any"}
+        "/bets/",
+        json={"match": match_id, "selection": selection, "stake": stake, "accept_odds_change": "any"},
+        headers=new_bet_key(),
     )
     assert reply.status_code == 201, reply.text
 

@@ -251,6 +251,12 @@ def bearer_headers(base_url: str, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['access']}"}
 
 
+def new_bet_key() -> dict[str, str]:
+    """The header of one new bet: a fresh `Idempotency-Key` (required on `POST /api/bets/`),
+    sent again unchanged only to retry that same bet."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
 async def session_client(base_url: str, username: str, password: str) -> httpx.AsyncClient:
     """An HTTP client signed in with a Django session, sending the CSRF header as a page would.
 

@@ -14,7 +14,7 @@ import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.harness import BIN, ManagedProcess, Stack, bearer_headers
+from tests.integration.harness import BIN, ManagedProcess, Stack, bearer_headers, new_bet_key
 from workers.embedded_redis import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -107,7 +107,7 @@ def test_one_request_id_from_the_bet_to_the_publish(running: Running) -> None:
     reply = httpx.post(
         f"{running.http}/api/bets/",
         json={"match": match["id"], "selection": "away", "stake": "300.00", "accept_odds_change": "any"},
-        headers={"X-Request-ID": rid, **bearer_headers(running.http, *DEMO)},
+        headers={"X-Request-ID": rid, **bearer_headers(running.http, *DEMO), **new_bet_key()},
         timeout=10,
     )
     assert reply.status_code == 201, reply.text

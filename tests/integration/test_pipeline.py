@@ -9,7 +9,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.harness import Stack, bearer_headers, session_client
+from tests.integration.harness import Stack, bearer_headers, new_bet_key, session_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -51,7 +51,7 @@ async def test_bet_moves_odds_on_both_protocols(running: int) -> None:
             reply = await client.post(
                 f"http://127.0.0.1:{port}/api/bets/",
                 json={"match": match["id"], "selection": "home", "stake": "400.00", "odds": before["odds"]["home"]},
-                headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
+                headers={**bearer_headers(f"http://127.0.0.1:{port}", *DEMO), **new_bet_key()},
             )
         assert reply.status_code == 201, reply.text
 
@@ -76,7 +76,7 @@ async def test_all_matches_socket_gets_every_match(running: int) -> None:
             reply = await client.post(
                 f"http://127.0.0.1:{port}/api/bets/",
                 json={"match": target["id"], "selection": "away", "stake": "300.00", "accept_odds_change": "any"},
-                headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
+                headers={**bearer_headers(f"http://127.0.0.1:{port}", *DEMO), **new_bet_key()},
             )
         assert reply.status_code == 201
         update = await next_of_type(ws, "odds")
@@ -133,6 +133,7 @@ async def test_latency_bet_reply_to_websocket(running: int) -> None:
                     "stake": "100.00",
                     "accept_odds_change": "any",
                 },
+                headers=new_bet_key(),
             )
             replied = time.perf_counter()
             assert reply.status_code == 201

@@ -22,7 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from realtime import streams
 from realtime.layer import HubChannelLayer
-from tests.integration.harness import ManagedProcess, Stack, bearer_headers
+from tests.integration.harness import ManagedProcess, Stack, bearer_headers, new_bet_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -160,7 +160,7 @@ def place_bet(port: int, match_id: int, selection: str = "home", stake: str = "1
     reply = httpx.post(
         f"http://127.0.0.1:{port}/api/bets/",
         json={"match": match_id, "selection": selection, "stake": stake, "accept_odds_change": "any"},
-        headers=bearer_headers(f"http://127.0.0.1:{port}", *DEMO),
+        headers={**bearer_headers(f"http://127.0.0.1:{port}", *DEMO), **new_bet_key()},
         timeout=10,
     )
     assert reply.status_code == 201, reply.text

@@ -2,6 +2,8 @@
 
 import pytest
 
+from betting.tests.factories import new_bet_key
+
 pytestmark = pytest.mark.django_db
 
 
@@ -12,7 +14,7 @@ def assert_bad_request(reply, field: str) -> None:
 
 
 def test_every_400_names_its_errors(user_client) -> None:
-    reply = user_client.post("/api/bets/", data="\x00", content_type="application/json")
+    reply = user_client.post("/api/bets/", data="\x00", content_type="application/json", **new_bet_key())
     assert reply.status_code == 400
     assert set(reply.json()) == {"code", "detail", "errors"} and reply.json()["code"] == "malformed"
 
@@ -26,23 +28,23 @@ def test_an_unknown_api_path_is_the_json_404(user_client) -> None:
 
 def test_the_api_reads_json_only(user_client, match) -> None:
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "1.00"}, format="multipart"
+        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "1.00"}, format="multipart", **new_bet_key()
     )
     assert reply.status_code == 415 and reply.json()["code"] == "unsupported_media_type"
 
 
 def test_values_of_the_wrong_json_type_are_refused(user_client, match) -> None:
     bet = {"match": match.pk, "selection": "home", "stake": "10.00"}
-    assert_bad_request(user_client.post("/api/bets/", {**bet, "stake": 10}), "stake")
-    assert_bad_request(user_client.post("/api/bets/", {**bet, "match": str(match.pk)}), "match")
-    assert_bad_request(user_client.post("/api/bets/", {**bet, "stake": ""}), "stake")
+    assert_bad_request(user_client.post("/api/bets/", {**bet, "stake": 10}, **new_bet_key()), "stake")
+    assert_bad_request(user_client.post("/api/bets/", {**bet, "match": str(match.pk)}, **new_bet_key()), "match")
+    assert_bad_request(user_client.post("/api/bets/", {**bet, "stake": ""}, **new_bet_key()), "stake")
     assert_bad_request(user_client.post("/api/posts/", {"title": "T", "body": 0}), "body")
 
 
 def test_quoted_odds_may_be_a_json_number_with_float_noise(user_client, match) -> None:
     price = float(match.current_prices["home"])
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": price + 1e-12}
+        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": price + 1e-12}, **new_bet_key()
     )
     assert reply.status_code == 201, reply.content
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from betting.tests.factories import new_bet_key
 from blog.tests.factories import PostFactory
 from config.parsers import JSONNestedTooDeeply, json_loads_bounded, json_nesting_depth
 from inplay.credentials import feed_provider_token_issue
@@ -112,7 +113,7 @@ def test_an_anonymous_deep_body_is_a_400_on_the_sign_in_and_sign_up(api_client) 
 @pytest.mark.django_db
 def test_a_body_as_deep_as_allowed_still_reaches_the_view(user_client, settings) -> None:
     settings.JSON_MAX_DEPTH = 3
-    reply = user_client.post("/api/bets/", '{"match": {"a": [1]}}', content_type="application/json")
+    reply = user_client.post("/api/bets/", '{"match": {"a": [1]}}', content_type="application/json", **new_bet_key())
     assert reply.status_code == 400 and reply.json()["code"] == "invalid"  # the serializer's refusal
-    reply = user_client.post("/api/bets/", '{"match": {"a": [[1]]}}', content_type="application/json")
+    reply = user_client.post("/api/bets/", '{"match": {"a": [[1]]}}', content_type="application/json", **new_bet_key())
     assert reply.json()["code"] == "malformed"

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from betting.models import Bet
 from betting.selectors import wallet_balance_of
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 
 
 def client_of(user) -> APIClient:
@@ -19,14 +19,13 @@ def client_of(user) -> APIClient:
     return client
 
 
-def assert_unavailable(reply, dependency: str) -> None:
+def assert_unavailable(reply, dependency: str, *, keyed: bool = False) -> None:
     assert reply.status_code == 503, reply.content
     assert int(reply["Retry-After"]) > 0
-    assert reply.json() == {
-        "code": "service_unavailable",
-        "detail": f"A service this request needs ({dependency}) is unavailable: retry shortly.",
-        "dependency": dependency,
-    }
+    detail = f"A service this request needs ({dependency}) is unavailable: retry shortly."
+    if keyed:  # an Idempotency-Key makes the retry safe, whatever the outage left undone
+        detail += " Send the same Idempotency-Key again: the request takes effect at most once."
+    assert reply.json() == {"code": "service_unavailable", "detail": detail, "dependency": dependency}
 
 
 @pytest.mark.django_db
@@ -59,6 +58,7 @@ def test_a_bet_is_placed_with_redis_down(redis_down, django_capture_on_commit_ca
             "/api/bets/",
             {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
             format="json",
+            **new_bet_key(),
         )
     assert reply.status_code == 201, reply.content
     match.refresh_from_db()
@@ -74,8 +74,9 @@ def test_a_database_outage_during_a_bet_is_a_503_and_writes_nothing() -> None:
             "/api/bets/",
             {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
             format="json",
+            **new_bet_key(),
         )
-    assert_unavailable(reply, "database")
+    assert_unavailable(reply, "database", keyed=True)
     assert not Bet.objects.exists()  # the bet row went with the rolled-back transaction
     match.refresh_from_db()
     assert match.bet_sequence == 0 and wallet_balance_of(user_id=user.pk) == balance

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from tests.integration.harness import new_bet_key
+
 HERE = Path(__file__).resolve().parent
 SELECTIONS = ("home", "draw", "away")
 
@@ -73,7 +75,7 @@ class BetLoad:
             "accept_odds_change": "any",
         }
         try:
-            reply = client.post("/api/bets/", json=body)
+            reply = client.post("/api/bets/", json=body, headers=new_bet_key())
         except httpx.HTTPError as error:
             with self._lock:
                 self.errors[type(error).__name__] += 1

@@ -67,6 +67,9 @@ export function interpretReply({ status, body = {}, retryAfter = null, selection
     add("general", `Betting is suspended for a moment (${SUSPENSION_WORDS[body.reason] || "trader"}): try again when the prices come back.`);
   } else if (status === 409 && body.code === "match_not_open") {
     add("general", `This match is ${(STATUS_LABELS[body.status] || body.status || "not open").toLowerCase()}: it takes no bets now.`);
+  } else if (status === 428) {
+    // The API requires an Idempotency-Key, which this slip always sends: only a stale page lacks it.
+    add("general", "This page is out of date: reload it, then bet again.");
   } else if (status === 422) {
     add("general", "This bet's key was already used for a different bet: change nothing and press again.");
   } else if (status === 429) {
