@@ -3,7 +3,9 @@
 The lifecycle itself (open, suspend, close, settle, void) is `betting.settlement`.
 """
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -14,6 +16,7 @@ from betting.engine.model import compute_quote
 from betting.errors import MatchStarted
 from betting.models import Match, MatchStatus, OddsVersion
 from betting.pricing import ODDS_RECOMPUTE_FIELDS, engine_params, markets_as_strings
+from betting.selectors import match_list_upcoming_open
 
 # Written only by the services, holding the row lock: an edit form never writes them back.
 MATCH_SERVICE_FIELDS = ("status", "result", "suspended_reason", "in_play", "bet_sequence", *ODDS_RECOMPUTE_FIELDS)
@@ -96,3 +99,57 @@ def match_create(
     # new match appears without a reload; `match_transition` announces every later change.
     events.match_status_publish_on_commit(match)
     return match
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A match that could be opened: its teams and opening prices (home, draw, away)."""
+
+    home_team: str
+    away_team: str
+    opening: dict[str, Decimal]
+
+
+def matches_top_up(
+    *,
+    wanted: int,
+    fixtures: Iterable[Fixture],
+    lead: timedelta = timedelta(days=1),
+    spacing: timedelta = timedelta(hours=3),
+) -> list[Match]:
+    """Open matches from `fixtures` until at least `wanted` open matches have their kick-off
+    ahead; returns the ones it created (none when there are enough already).
+
+    Fixtures whose two teams already meet in an upcoming open match are skipped, so a board
+    never shows one pairing twice; `fixtures` may be endless (it is read only as far as
+    needed). New kick-offs start `lead` from the hour, or `spacing` after the last upcoming
+    open match, whichever is later, and are `spacing` apart: the matches stay open that long
+    whatever the clock says when this runs.
+    """
+    now = timezone.now()
+    upcoming = list(match_list_upcoming_open(now=now).values_list("home_team", "away_team", "kickoff"))
+    missing = wanted - len(upcoming)
+    if missing <= 0:
+        return []
+    taken = {(home, away) for home, away, _ in upcoming}
+    kickoff = now.replace(minute=0, second=0, microsecond=0) + lead
+    if upcoming:
+        kickoff = max(kickoff, max(at for _, _, at in upcoming) + spacing)
+    created: list[Match] = []
+    for fixture in fixtures:
+        if len(created) == missing:
+            break
+        if (fixture.home_team, fixture.away_team) in taken:
+            continue
+        created.append(
+            match_create(
+                home_team=fixture.home_team,
+                away_team=fixture.away_team,
+                kickoff=kickoff,
+                opening=fixture.opening,
+                status=MatchStatus.OPEN,
+            )
+        )
+        taken.add((fixture.home_team, fixture.away_team))
+        kickoff += spacing
+    return created

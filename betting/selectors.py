@@ -1,6 +1,7 @@
 """Reads of matches and odds, shared by the API, the pages and the WebSocket snapshots."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
@@ -27,6 +28,11 @@ LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULE
 def match_list_listed() -> QuerySet[Match]:
     """The matches a bettor can see on the front page: not yet finished (with their live state)."""
     return Match.objects.filter(status__in=LISTED_STATUSES).select_related("live_state")
+
+
+def match_list_upcoming_open(*, now: datetime) -> QuerySet[Match]:
+    """Matches open for betting whose kick-off is still ahead: what a newcomer can bet on."""
+    return Match.objects.filter(status=MatchStatus.OPEN, kickoff__gt=now).order_by("kickoff", "id")
 
 
 def match_list_by_ids(match_ids: Iterable[int]) -> list[Match]:

@@ -1,16 +1,19 @@
-"""Idempotent demo data: a handful of open matches, a demo bettor and a staff user, with wallets."""
+"""Idempotent demo data: a demo bettor and a staff user with wallets, and always something to bet on.
 
-from datetime import timedelta
+Every run (`make run` runs it first) tops the board up to DEMO_OPEN_MATCHES upcoming open
+matches, however old the data is: a week after the first run, the first matches have kicked
+off and fresh ones are opened.
+"""
+
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
-from betting.matches import match_create
-from betting.models import Match, Wallet
+from betting.matches import Fixture, matches_top_up
+from betting.models import Wallet
 from betting.wallets import wallet_adjust, wallet_open
 
 DEMO_USER = ("demo@oddstream.local", "demo-password")
@@ -19,6 +22,8 @@ STAFF_USER = ("admin@oddstream.local", "admin-password")
 # tests' latency run of 50 bets) does not run dry.
 DEMO_BETTOR_BALANCE = Decimal("10000.00")
 
+# At least this many upcoming open matches after every run.
+DEMO_OPEN_MATCHES = 5
 DEMO_MATCHES = [
     ("Lyon", "Marseille", ("2.10", "3.40", "3.50")),
     ("Paris", "Lille", ("1.50", "4.20", "6.40")),
@@ -29,7 +34,7 @@ DEMO_MATCHES = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo matches and users if they do not exist (safe to run repeatedly)."
+    help = "Create the demo users if they do not exist, and open demo matches until five upcoming ones are open."
 
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEMO_DATA_ALLOWED:
@@ -51,14 +56,14 @@ class Command(BaseCommand):
                             user_id=user.pk, amount=DEMO_BETTOR_BALANCE - wallet.balance, memo="Demo top-up", staff=None
                         )
                 self.stdout.write(f"Opened the wallet of {email}")
-        start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-        for index, (home, away, prices) in enumerate(DEMO_MATCHES):
-            if Match.objects.filter(home_team=home, away_team=away).exists():
-                continue
-            match_create(
-                home_team=home,
-                away_team=away,
-                kickoff=start + timedelta(hours=3 * index),
-                opening=dict(zip(("home", "draw", "away"), map(Decimal, prices), strict=True)),
+        for match in matches_top_up(wanted=DEMO_OPEN_MATCHES, fixtures=demo_fixtures()):
+            self.stdout.write(
+                f"Created match {match.home_team} v {match.away_team}, kick-off {match.kickoff:%Y-%m-%d %H:%M}"
             )
-            self.stdout.write(f"Created match {home} v {away}")
+
+
+def demo_fixtures() -> list[Fixture]:
+    return [
+        Fixture(home, away, dict(zip(("home", "draw", "away"), map(Decimal, prices), strict=True)))
+        for home, away, prices in DEMO_MATCHES
+    ]
