@@ -50,8 +50,14 @@ run: $(VENV)/.run-installed
 
 test: install test-python test-js
 
+# The race tests (marked `postgres`) skip on SQLite; after a SQLite run they run again on the
+# PostgreSQL at POSTGRES_RACES_URL when one answers, else one line says they were skipped.
+POSTGRES_RACES_URL ?= postgres://postgres@127.0.0.1:5432/oddstream
+export POSTGRES_RACES_URL
+
 test-python:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m workers.embedded_redis with -- $(BIN)/python -m tests.postgres_races $(PYTEST_ARGS)
 
 # The inner loop: unit tests only, with no Redis, Daphne or Celery process (see
 # config/settings/test_fast.py); tests marked integration, browser or redis are left out.

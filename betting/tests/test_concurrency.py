@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from rest_framework.test import APIClient
 
 from betting.models import Bet, LedgerEntry, Wallet
@@ -19,9 +19,8 @@ STAKE = Decimal("10.00")
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres(reason="SQLite serialises every write transaction, so threads never race.")
 def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
     user = UserFactory(wallet=STAKE * AFFORDABLE)
     match = MatchFactory()
     barrier = threading.Barrier(REQUESTS)
@@ -73,9 +72,8 @@ def test_fifty_simultaneous_bets_on_a_balance_for_ten_accept_exactly_ten(capsys)
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres(reason="SQLite serialises every write transaction, so threads never race.")
 def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
     user = UserFactory()
     match = MatchFactory()
     senders = 8
@@ -113,11 +111,10 @@ def test_one_idempotency_key_sent_by_many_threads_at_once_places_one_bet() -> No
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres(reason="SQLite serialises every write transaction, so threads never race.")
 def test_a_bet_does_not_wait_for_the_engine(monkeypatch) -> None:
     """The recompute prices without the match row lock: a bet on the same match commits while
     the engine is still working (held here until the bet is done, or 10 s)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("Needs PostgreSQL: SQLite serialises every write transaction, so threads never race.")
     from betting import placement, pricing
     from betting.engine.model import compute_quote
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -154,9 +154,8 @@ def test_admin_actions_check_the_same_permissions(client, db) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres(reason="on SQLite the admin's write transaction would block the bet's.")
 def test_an_admin_edit_keeps_a_bet_committed_between_its_read_and_its_write(client, monkeypatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("Needs PostgreSQL: on SQLite the admin's write transaction would block the bet's.")
     match = MatchFactory()
     bettor = UserFactory()
     # A superuser: a transactional test's flush removes the migration-made `traders` group, and
