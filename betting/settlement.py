@@ -112,7 +112,7 @@ def match_result_correct(*, match_id: int, result: str, publish: bool = True) ->
     match.save(update_fields=["result"])
     if publish:
         events.match_status_publish_on_commit(match)
-    transaction.on_commit(lambda: settlement_request(match_id=match_id))
+    on_commit_robust("settlement_request", lambda: settlement_request(match_id=match_id))
     return match
 
 
