@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from betting.models import Match, MatchStatus, OddsVersion
 from betting.permissions import TRADERS_GROUP
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import UserFactory
 from realtime import streams
 
 pytestmark = pytest.mark.django_db
@@ -88,8 +88,7 @@ def test_adding_a_match_needs_the_trading_permission(client) -> None:
     assert Match.objects.count() == 1
 
 
-def test_odds_history_is_read_only_in_the_admin(admin_client) -> None:
-    match = MatchFactory()
+def test_odds_history_is_read_only_in_the_admin(admin_client, match) -> None:
     version = OddsVersion.objects.create(match=match, version=1, home="2.10", draw="3.40", away="3.50")
     assert admin_client.get("/admin/betting/oddsversion/").status_code == 200
     page = admin_client.get(f"/admin/betting/oddsversion/{version.pk}/change/")

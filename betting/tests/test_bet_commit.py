@@ -54,7 +54,12 @@ def after_commit_steps(monkeypatch) -> dict[str, list[Any]]:
     """What each after-commit step of a bet did: the private frames it published and the
     recompute requests it sent (kept here, instead of Redis and the broker)."""
     done: dict[str, list[Any]] = {"bet": [], "wallet": [], "recompute": []}
-    monkeypatch.setattr(publisher, "publish", lambda stream, frame, **routing: done[frame["type"]].append(frame) or 1)
+
+    def publish(stream: str, frame: dict[str, Any], **routing: Any) -> int:
+        done[frame["type"]].append(frame)
+        return 1
+
+    monkeypatch.setattr(publisher, "publish", publish)
     monkeypatch.setattr(placement, "odds_recompute_request", lambda *, match_id: done["recompute"].append(match_id))
     return done
 

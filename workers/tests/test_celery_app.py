@@ -88,7 +88,7 @@ def test_the_configured_app_carries_the_beat_schedule() -> None:
 def test_database_errors_are_retried_with_backoff_by_the_tasks_that_write() -> None:
     for task in (tasks.recompute_odds, tasks.settle_match):
         assert OperationalError in task.autoretry_for
-        assert task.retry_backoff and task.max_retries >= 5
+        assert task.retry_backoff and (task.max_retries or 0) >= 5
 
 
 def test_tasks_are_acknowledged_late_and_never_prefetched_in_bulk() -> None:
