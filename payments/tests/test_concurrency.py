@@ -17,7 +17,10 @@ from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 from payments.models import Payment
 from payments.tests.doubles import post_callback
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres(reason="SQLite serialises every write transaction, so threads never race."),
+]
 
 
 def at_once(count: int, action: Callable[[int], Any]) -> list[Any]:

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import UserSession
 from betting.models import Bet, LedgerEntry, Wallet
-from betting.tests.factories import UserFactory
+from betting.tests.factories import UserFactory, new_bet_key
 from payments.models import Payment
 from safergambling.models import AuditAction, AuditEntry, Limit, Restriction
 from safergambling.selectors import private_feed_refusal
@@ -26,7 +26,9 @@ PASSWORD = "correct-horse-battery"
 
 def bet(client, match, stake: str = "10.00"):
     return client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": stake, "accept_odds_change": "any"}
+        "/api/bets/",
+        {"match": match.pk, "selection": "home", "stake": stake, "accept_odds_change": "any"},
+        **new_bet_key(),
     )
 
 

@@ -9,12 +9,15 @@ from rest_framework.test import APIClient
 
 from betting.models import Bet, Wallet
 from betting.selectors import ledger_audit
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 from payments.models import Payment
 from payments.tests.test_concurrency import at_once
 from safergambling.services import limit_set
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres(reason="SQLite serialises every write transaction, so threads never race."),
+]
 
 
 def bettor_client(user) -> APIClient:
@@ -45,7 +48,7 @@ def test_ten_bets_at_once_cannot_pass_a_loss_limit() -> None:
 
     def place(index: int) -> tuple[int, str]:
         body = {"match": matches[index % 2].pk, "selection": "home", "stake": "30.00", "accept_odds_change": "any"}
-        reply = bettor_client(user).post("/api/bets/", body)
+        reply = bettor_client(user).post("/api/bets/", body, **new_bet_key())
         return reply.status_code, reply.json().get("code", "")
 
     outcomes = Counter(at_once(10, place))

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from betting.models import Bet, LedgerEntry, Wallet
 from betting.selectors import ledger_audit
-from betting.tests.factories import MatchFactory
+from betting.tests.factories import MatchFactory, new_bet_key
 from payments.models import Payment
 from payments.tests.doubles import post_callback
 from safergambling.models import AuditAction, AuditEntry, Limit
@@ -26,7 +26,9 @@ def deposit(client, amount: str, **extra):
 
 def bet(client, match, stake: str, selection: str = "home"):
     return client.post(
-        "/api/bets/", {"match": match.pk, "selection": selection, "stake": stake, "accept_odds_change": "any"}
+        "/api/bets/",
+        {"match": match.pk, "selection": selection, "stake": stake, "accept_odds_change": "any"},
+        **new_bet_key(),
     )
 
 
