@@ -11,7 +11,7 @@ from betting import jobs as betting_jobs
 from betting.models import Bet, BetStatus, LedgerEntry, Match, MatchStatus
 from betting.selectors import ledger_audit
 from betting.settlement import match_ids_to_close, match_transition
-from betting.tests.factories import balance_of
+from betting.tests.factories import balance_of, new_bet_key
 from inplay import jobs, services
 from inplay.models import FeedEvent, MatchState
 from realtime import streams
@@ -38,7 +38,10 @@ def test_kick_off_takes_the_match_in_play(feed, match) -> None:
 def test_a_match_in_play_takes_no_pre_match_bet_even_before_its_scheduled_kickoff(feed, match, user_client) -> None:
     feed.send("kick_off")  # an early kick-off: the scheduled time is tomorrow
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1}, format="json"
+        "/api/bets/",
+        {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
+        format="json",
+        **new_bet_key(),
     )
     assert reply.status_code == 409 and reply.json()["code"] == "match_started"
     assert not Bet.objects.exists()
@@ -65,7 +68,10 @@ def test_a_goal_red_card_or_penalty_suspends_at_once_with_the_reason(
     assert frame["events"][0]["kind"] == kind and frame["events"][0]["applied"] is True
     json.dumps(frame)
     reply = user_client.post(
-        "/api/bets/", {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1}, format="json"
+        "/api/bets/",
+        {"match": match.pk, "selection": "home", "stake": "10.00", "odds": 2.1},
+        format="json",
+        **new_bet_key(),
     )
     assert reply.status_code == 409 and reply.json() | {"detail": ""} == {
         "code": "market_suspended",

@@ -8,6 +8,7 @@ from django.db import OperationalError
 
 from accounts import jobs as accounts_jobs
 from betting import jobs as betting_jobs
+from inplay import jobs as inplay_jobs
 from workers import tasks
 from workers.celery import QUEUES, _beat_schedule, app
 
@@ -19,6 +20,9 @@ JOB_NAMES = {
     betting_jobs.CLOSE_MATCHES_AT_KICKOFF,
     betting_jobs.PURGE_IDEMPOTENCY_KEYS,
     accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS,
+    inplay_jobs.PROCESS_FEED_EVENTS,
+    inplay_jobs.REOPEN_MARKETS,
+    inplay_jobs.SWEEP_FEED,
 }
 EXPECTED_QUEUE = {
     betting_jobs.RECOMPUTE_ODDS: "odds",
@@ -27,6 +31,9 @@ EXPECTED_QUEUE = {
     betting_jobs.CLOSE_MATCHES_AT_KICKOFF: "default",
     betting_jobs.PURGE_IDEMPOTENCY_KEYS: "default",
     accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS: "default",
+    inplay_jobs.PROCESS_FEED_EVENTS: "feed",
+    inplay_jobs.REOPEN_MARKETS: "feed",
+    inplay_jobs.SWEEP_FEED: "feed",
 }
 
 
@@ -50,10 +57,13 @@ def test_the_tasks_are_registered_under_their_job_names() -> None:
     assert tasks.close_matches_at_kickoff.name == betting_jobs.CLOSE_MATCHES_AT_KICKOFF
     assert tasks.purge_idempotency_keys.name == betting_jobs.PURGE_IDEMPOTENCY_KEYS
     assert tasks.flush_expired_refresh_tokens.name == accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS
+    assert tasks.process_feed_events.name == inplay_jobs.PROCESS_FEED_EVENTS
+    assert tasks.reopen_markets.name == inplay_jobs.REOPEN_MARKETS
+    assert tasks.sweep_feed.name == inplay_jobs.SWEEP_FEED
 
 
-def test_three_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
-    assert QUEUES == ("odds", "settlement", "default")
+def test_four_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
+    assert QUEUES == ("feed", "odds", "settlement", "default")
     declared = {queue.name: queue for queue in app.conf.task_queues}
     assert set(declared) == set(QUEUES)
     for name, queue in declared.items():
@@ -63,16 +73,18 @@ def test_three_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
 
 @pytest.mark.parametrize(("task_name", "queue"), sorted(EXPECTED_QUEUE.items()))
 def test_each_task_is_routed_to_its_queue(task_name, queue) -> None:
-    """Recomputes never wait behind settlement work: each has a queue of its own."""
+    """A goal never waits behind recomputes, nor recomputes behind settlement: a queue each."""
     assert queue_of(task_name) == queue
 
 
 def test_beat_runs_each_periodic_job_at_its_interval(settings) -> None:
     settings.ODDS_RECONCILE_SECONDS = 7.0
     settings.MATCH_KICKOFF_CHECK_SECONDS = 11.0
+    settings.INPLAY_SWEEP_SECONDS = 3.0
     schedule = {name: (entry["task"], entry["schedule"]) for name, entry in _beat_schedule().items()}
     assert schedule == {
         "reconcile-odds": (betting_jobs.RECONCILE_ODDS, timedelta(seconds=7)),
+        "sweep-feed": (inplay_jobs.SWEEP_FEED, timedelta(seconds=3)),
         "close-matches-at-kickoff": (betting_jobs.CLOSE_MATCHES_AT_KICKOFF, timedelta(seconds=11)),
         "purge-idempotency-keys": (betting_jobs.PURGE_IDEMPOTENCY_KEYS, timedelta(hours=1)),
         "flush-expired-refresh-tokens": (accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS, timedelta(days=1)),
