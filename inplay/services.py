@@ -204,8 +204,10 @@ def markets_reopen_request(*, match_id: int, countdown: float) -> None:
 def match_markets_reopen(*, match_id: int, now: datetime | None = None) -> bool:
     """Reopen the markets the feed suspended once their time has come; returns whether it did.
 
-    Early (a later event moved the time on, or the countdown ran short), it asks again for the
-    time left. A trader's suspension, or markets a trader reopened already, are left as they are.
+    Early, it does nothing: a later event moved the time on and has its own countdown, or the
+    countdown ran short (a worker's clock ahead of the sender's) and beat's sweep reopens them
+    within INPLAY_SWEEP_SECONDS. A trader's suspension, or markets a trader reopened already,
+    are left as they are.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -214,10 +216,8 @@ def match_markets_reopen(*, match_id: int, now: datetime | None = None) -> bool:
         feed_suspended = match.status == MatchStatus.SUSPENDED and match.suspended_reason in FEED_REASONS
         if not (feed_suspended and match.in_play and row is not None and row.suspended_until is not None):
             return False
-        wait = (row.suspended_until - now).total_seconds()
-        if wait > 0:
-            transaction.on_commit(lambda: markets_reopen_request(match_id=match_id, countdown=wait))
-            return False
+        if row.suspended_until > now:
+            return False  # a later event moved the time on (its own countdown follows), or a clock ran ahead
         match = match_transition(match_id=match_id, status=MatchStatus.OPEN, publish=False)
         row.suspended_until = None
         row.save(update_fields=["suspended_until"])

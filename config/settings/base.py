@@ -3,6 +3,7 @@
 import sys
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import django_stubs_ext
 from csp.constants import NONE, SELF
@@ -268,16 +269,9 @@ INPLAY_SWEEP_SECONDS = env.float("INPLAY_SWEEP_SECONDS", default=5.0)
 FEED_AUTH_FAILURES_PER_MINUTE = env.int("FEED_AUTH_FAILURES_PER_MINUTE", default=20)
 # The football results the replay plays (`manage.py feed_replay`): the copy shipped in the
 # repository, else the shared data beside the checkout.
-FOOTBALL_DATA_DIR = env.path(
-    "FOOTBALL_DATA_DIR",
-    default=next(
-        (
-            path
-            for path in (BASE_DIR / "teammodel" / "data" / "football", BASE_DIR.parent / "shared" / "data" / "football")
-            if path.is_dir()
-        ),
-        BASE_DIR / "teammodel" / "data" / "football",
-    ),
+_FOOTBALL_DATA_DIRS = (BASE_DIR / "teammodel" / "data" / "football", BASE_DIR.parent / "shared" / "data" / "football")
+FOOTBALL_DATA_DIR = Path(
+    env("FOOTBALL_DATA_DIR", default=str(next((p for p in _FOOTBALL_DATA_DIRS if p.is_dir()), _FOOTBALL_DATA_DIRS[0])))
 )
 
 # --- Django REST framework ----------------------------------------------------
