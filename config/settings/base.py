@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "workers",
     "frontend",
     "ops",
+    "teammodel",
 ]
 
 MIDDLEWARE = [
