@@ -199,3 +199,27 @@ def _predict(
             )
         )
     return predictions
+
+
+PREDICTION_COLUMNS = ("date", "home", "away", "p_home", "p_draw", "p_away", "p_over_2_5", "p_btts")
+# Further columns, after the contract's: the rates behind each forecast and what happened.
+EXTRA_COLUMNS = ("lambda_home", "lambda_away", "home_goals", "away_goals", "half_time_home", "half_time_away")
+
+
+def prediction_row(prediction: Prediction) -> list[str]:
+    def optional(value: int | None) -> str:
+        return "" if value is None else str(value)
+
+    p = prediction
+    return [
+        p.date,
+        p.home,
+        p.away,
+        *(f"{value:.6f}" for value in (p.p_home, p.p_draw, p.p_away, p.p_over_2_5, p.p_btts)),
+        f"{p.home_rate:.4f}",
+        f"{p.away_rate:.4f}",
+        str(p.home_goals),
+        str(p.away_goals),
+        optional(p.home_goals_half_time),
+        optional(p.away_goals_half_time),
+    ]

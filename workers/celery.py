@@ -13,6 +13,7 @@ from kombu import Exchange, Queue
 from accounts import jobs as accounts_jobs
 from betting import jobs as betting_jobs
 from inplay import jobs as inplay_jobs
+from teammodel import jobs as teammodel_jobs
 
 # A server started without DJANGO_SETTINGS_MODULE runs production settings (which refuse
 # default keys), never the local ones with DEBUG on: `make run` and the tests set it.
@@ -34,6 +35,8 @@ app.conf.task_routes = {
     inplay_jobs.PROCESS_FEED_EVENTS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.REOPEN_MARKETS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.SWEEP_FEED: {"queue": "feed", "routing_key": "feed"},
+    # A refit takes milliseconds a league but is never urgent: kept off `odds`.
+    teammodel_jobs.REFIT_RATINGS: {"queue": "default", "routing_key": "default"},
 }
 
 
@@ -55,6 +58,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "purge-idempotency-keys": {
             "task": betting_jobs.PURGE_IDEMPOTENCY_KEYS,
             "schedule": timedelta(hours=1),
+        },
+        # Results import triggers a refit; this catches any trigger lost with the broker.
+        "refit-team-ratings": {
+            "task": teammodel_jobs.REFIT_RATINGS,
+            "schedule": timedelta(hours=6),
         },
         "flush-expired-refresh-tokens": {
             "task": accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS,

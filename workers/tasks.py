@@ -15,6 +15,8 @@ from betting import idempotency, pricing, recompute, settlement
 from betting import jobs as betting_jobs
 from inplay import jobs as inplay_jobs
 from inplay import services as inplay_services
+from teammodel import jobs as teammodel_jobs
+from teammodel import services as teammodel_services
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +104,18 @@ def reopen_markets(match_id: int) -> bool:
 def sweep_feed() -> dict[str, list[int]]:
     """Process feed events whose task was lost; reopen markets whose countdown was lost."""
     return inplay_services.feed_sweep()
+
+
+@shared_task(
+    name=teammodel_jobs.REFIT_RATINGS,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def refit_ratings(league: str | None = None) -> list[int]:
+    """Refit one league's team ratings from its results (every league's with None)."""
+    if league is None:
+        return [fit.pk for fit in teammodel_services.ratings_refit_all()]
+    fit = teammodel_services.ratings_refit(league=league)
+    return [fit.pk] if fit is not None else []

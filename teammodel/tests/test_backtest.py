@@ -1,6 +1,6 @@
 """The walk-forward backtest, its scores and the results files (pure: no database)."""
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +16,7 @@ from teammodel.results import (
     read_results_csv,
     read_results_dir,
 )
-
-HEADER = "Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,Referee,HS,AS,HST,AST,HF,AF,HC,AC,HY,AY,HR,AR\n"
+from teammodel.tests.leagues import HEADER, league
 
 
 def test_ranked_probability_score_of_known_forecasts():
@@ -36,38 +35,6 @@ def test_ranked_probability_score_of_known_forecasts():
 
 def test_brier_score():
     assert brier_score(np.array([0.7, 0.2]), np.array([True, False])) == pytest.approx((0.09 + 0.04) / 2)
-
-
-def league(seasons: int = 4, seed: int = 1) -> list[MatchResult]:
-    """Double round robins of eight teams, one season a year; one team swapped each summer."""
-    rng = np.random.default_rng(seed)
-    strength = {f"Club {c}": rng.normal(0, 0.35) for c in "ABCDEFGHIJK"}
-    matches = []
-    for season in range(seasons):
-        teams = [f"Club {c}" for c in "ABCDEFGHIJK"[season : season + 8]]
-        day = date(2016 + season, 8, 10)
-        fixtures = [(h, a) for h in teams for a in teams if h != a]
-        rng.shuffle(fixtures)
-        for number, (home, away) in enumerate(fixtures):
-            home_goals = rng.poisson(np.exp(0.35 + strength[home] - strength[away]))
-            away_goals = rng.poisson(np.exp(0.1 + strength[away] - strength[home]))
-            half_home = rng.binomial(home_goals, 0.45)
-            half_away = rng.binomial(away_goals, 0.45)
-            matches.append(
-                MatchResult(
-                    season=f"{16 + season}{17 + season}",
-                    date=day + timedelta(days=7 * (number // 4)),
-                    home=home,
-                    away=away,
-                    home_goals=int(home_goals),
-                    away_goals=int(away_goals),
-                    home_goals_half_time=int(half_home),
-                    away_goals_half_time=int(half_away),
-                    home_shots_on_target=int(home_goals + rng.poisson(3)),
-                    away_shots_on_target=int(away_goals + rng.poisson(3)),
-                )
-            )
-    return matches
 
 
 def test_walk_forward_predicts_every_match_after_since_from_earlier_matches_only():
