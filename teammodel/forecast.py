@@ -53,7 +53,7 @@ class ModelConfig:
 # Penaltyblog's Dixon–Coles as the anchor ran it: ξ = 0.0018, three years, no prior.
 ANCHOR = ModelConfig()
 # The project's model (the backtest in docs/team-model.md chose it, on every league at once).
-DEFAULT = ModelConfig(xi=0.0018, prior_sd=0.3, shots_weight=0.0, newcomer=NEWCOMER_RELEGATED)
+DEFAULT = ModelConfig(xi=0.0018, prior_sd=0.35, shots_weight=0.0, newcomer=NEWCOMER_RELEGATED)
 
 
 def window_data(table: ResultsTable, *, as_of_day: int, config: ModelConfig) -> FitData | None:

@@ -57,7 +57,7 @@ class RatingFit(models.Model):
     window_start = models.DateField()
     season = models.CharField(max_length=16)
     matches = models.PositiveIntegerField()
-    fit_seconds = models.FloatField()
+    fit_seconds = models.FloatField(help_text="CPU seconds")
     intercept = models.FloatField()
     home_advantage = models.FloatField()
     rho = models.FloatField()

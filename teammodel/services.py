@@ -20,6 +20,9 @@ from teammodel.selectors import league_list_with_results, rating_fit_latest, rat
 
 logger = logging.getLogger(__name__)
 
+# The results shipped with the project (PDDL): one folder of season CSVs per league.
+SHIPPED_RESULTS = Path(__file__).resolve().parent / "data" / "football"
+
 # The columns an import may change on a result already stored (a corrected score, say).
 RESULT_FIELDS = (
     "season",
@@ -116,9 +119,9 @@ def ratings_refit(*, league: str, config: ModelConfig = DEFAULT) -> RatingFit | 
     season = len(table.seasons) - 1
     previous_fit = rating_fit_latest(league=league)
     previous = ratings_of_fit(previous_fit) if previous_fit is not None else None
-    started = time.perf_counter()
+    started = time.process_time()
     ratings = league_fit(table, as_of_day=as_of_day, season=season, config=config, previous=previous)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     data = window_data(table, as_of_day=as_of_day, config=config)
     if ratings is None or data is None:  # pragma: no cover - a table with results always has a window
         return None

@@ -119,3 +119,24 @@ def test_missing_columns_and_empty_folders_are_refused(tmp_path: Path):
         read_results_dir(tmp_path)
     with pytest.raises(ResultsFormatError, match="no CSV"):
         read_results_dir(tmp_path / "nothing")
+
+
+def test_plain_fit_agrees_with_penaltyblog_on_the_shipped_data():
+    """Reference figures from penaltyblog 1.13.1's DixonColesGoalModel (the anchor's library, run
+    outside the project) on the same matches and weights: the Premier League's three years
+    before 2023-07-01, ξ = 0.0018. Its optimiser stops a little short of ours, hence the tolerance."""
+    from teammodel.backtest import outcome_probabilities
+    from teammodel.services import SHIPPED_RESULTS
+
+    table = ResultsTable.from_results(read_results_dir(SHIPPED_RESULTS / "premier-league"))
+    as_of = day_number(date(2023, 7, 1))
+    season = int(table.season[table.day >= as_of][0])
+    ratings = league_fit(table, as_of_day=as_of, season=season, config=ANCHOR)
+    home_rate, away_rate = ratings.rates("Arsenal", "Chelsea")
+    home_win, draw, _ = outcome_probabilities(ratings.score_matrix("Arsenal", "Chelsea"))
+    assert ratings.home_advantage == pytest.approx(0.20224, abs=0.002)
+    assert ratings.rho == pytest.approx(0.03110, abs=0.002)
+    assert home_rate == pytest.approx(1.72841, abs=0.005)
+    assert away_rate == pytest.approx(1.02287, abs=0.005)
+    assert home_win == pytest.approx(0.54270, abs=0.001)
+    assert draw == pytest.approx(0.23055, abs=0.001)

@@ -64,7 +64,7 @@ def test_odds_backtest_writes_the_forecasts_and_prints_the_scores(tmp_path):
     text = out.getvalue()
     assert "made-up: 56 matches before kick-off" in text
     assert "1X2 RPS 0." in text and "base rate RPS 0." in text and "over/under 2.5 Brier 0." in text
-    assert "fit time median" in text
+    assert "fit time (CPU) median" in text
     assert "window 2/" in err.getvalue()
     with predictions.open() as handle:
         rows = list(csv.reader(handle))

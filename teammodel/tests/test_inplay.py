@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from teammodel.backtest import both_score_probability, outcome_probabilities, over_probability
 from teammodel.dixon_coles import MAX_GOALS, score_matrix
-from teammodel.inplay import DEFAULT_PARAMS, InPlayParams, MatchState, Period, final_score_matrix
+from teammodel.inplay import (
+    ANCHOR_PARAMS,
+    DEFAULT_PARAMS,
+    InPlayParams,
+    MatchState,
+    Period,
+    final_score_matrix,
+    remaining_rates,
+)
 
 IN_PLAY = [Period.FIRST_HALF, Period.HALF_TIME, Period.SECOND_HALF]
 
@@ -118,3 +126,31 @@ def test_form_update_raises_the_rate_of_a_side_that_scored_early():
 def test_impossible_states_are_refused(kwargs):
     with pytest.raises(ValueError):
         MatchState(Period.SECOND_HALF, **kwargs)
+
+
+def test_the_side_behind_pushes():
+    level = MatchState(Period.HALF_TIME, home_goals=1, away_goals=1)
+    behind = MatchState(Period.HALF_TIME, home_goals=0, away_goals=1)
+    home_level, away_level = remaining_rates(1.5, 1.2, level)
+    home_behind, away_behind = remaining_rates(1.5, 1.2, behind)
+    assert home_behind == pytest.approx(home_level * DEFAULT_PARAMS.trailing_factor)
+    assert away_behind == pytest.approx(away_level * DEFAULT_PARAMS.leading_factor)
+    assert DEFAULT_PARAMS.trailing_factor > 1
+
+
+def test_default_parameters_are_the_documented_ones():
+    assert DEFAULT_PARAMS.remaining_share(MatchState(Period.HALF_TIME)) == pytest.approx(0.560)
+    assert (DEFAULT_PARAMS.red_card_own, DEFAULT_PARAMS.red_card_opponent) == (0.75, 1.2)
+    assert ANCHOR_PARAMS.remaining_share(MatchState(Period.HALF_TIME)) == pytest.approx(0.555)
+    assert ANCHOR_PARAMS.trailing_factor == 1.0 and ANCHOR_PARAMS.red_card_own == 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(state=states(), home_rate=st.floats(0.1, 4.5), away_rate=st.floats(0.1, 4.5))
+def test_the_pricing_engine_accepts_every_matrix_the_model_gives(state, home_rate, away_rate):
+    from betting.engine.book import checked_distribution
+    from betting.engine.markets import GRID
+
+    assert GRID == MAX_GOALS + 1
+    checked_distribution(score_matrix(home_rate, away_rate, -0.1))
+    checked_distribution(final_score_matrix(home_rate, away_rate, -0.1, state))
