@@ -9,6 +9,7 @@ from django.db import OperationalError
 from accounts import jobs as accounts_jobs
 from betting import jobs as betting_jobs
 from inplay import jobs as inplay_jobs
+from teammodel import jobs as teammodel_jobs
 from workers import tasks
 from workers.celery import QUEUES, _beat_schedule, app
 
@@ -23,6 +24,7 @@ JOB_NAMES = {
     inplay_jobs.PROCESS_FEED_EVENTS,
     inplay_jobs.REOPEN_MARKETS,
     inplay_jobs.SWEEP_FEED,
+    teammodel_jobs.REFIT_RATINGS,
 }
 EXPECTED_QUEUE = {
     betting_jobs.RECOMPUTE_ODDS: "odds",
@@ -34,6 +36,7 @@ EXPECTED_QUEUE = {
     inplay_jobs.PROCESS_FEED_EVENTS: "feed",
     inplay_jobs.REOPEN_MARKETS: "feed",
     inplay_jobs.SWEEP_FEED: "feed",
+    teammodel_jobs.REFIT_RATINGS: "default",
 }
 
 
@@ -60,6 +63,7 @@ def test_the_tasks_are_registered_under_their_job_names() -> None:
     assert tasks.process_feed_events.name == inplay_jobs.PROCESS_FEED_EVENTS
     assert tasks.reopen_markets.name == inplay_jobs.REOPEN_MARKETS
     assert tasks.sweep_feed.name == inplay_jobs.SWEEP_FEED
+    assert tasks.refit_ratings.name == teammodel_jobs.REFIT_RATINGS
 
 
 def test_four_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
@@ -88,6 +92,7 @@ def test_beat_runs_each_periodic_job_at_its_interval(settings) -> None:
         "close-matches-at-kickoff": (betting_jobs.CLOSE_MATCHES_AT_KICKOFF, timedelta(seconds=11)),
         "purge-idempotency-keys": (betting_jobs.PURGE_IDEMPOTENCY_KEYS, timedelta(hours=1)),
         "flush-expired-refresh-tokens": (accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS, timedelta(days=1)),
+        "refit-team-ratings": (teammodel_jobs.REFIT_RATINGS, timedelta(hours=6)),
     }
 
 

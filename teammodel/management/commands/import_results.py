@@ -17,7 +17,7 @@ def league_folders(path: Path) -> list[Path]:
 
 class Command(BaseCommand):
     help = (
-        "Import match results in the format of teammodel/data/football/ (README there): a season CSV, "
+        "Import match results in the shipped data's format (docs/team-model.md#the-data): a season CSV, "
         "a league's folder of them, or a folder of league folders. Idempotent: a result already stored "
         "is matched by date and teams, and updated only if it changed. Refits the league's ratings "
         "(a Celery task) when anything changed."
