@@ -20,12 +20,15 @@ from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from inplay import selectors as inplay_selectors
 from ops import selectors
 from realtime.transport import DirectWrite
 
 # Bet commit to odds publish: tens of milliseconds when the worker keeps up, seconds when the
 # odds queue backs up.
 PIPELINE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A feed event's time to its processing: tens of milliseconds when the feed worker keeps up.
+FEED_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 HTTP_REQUEST_DURATION = Histogram(
@@ -82,6 +85,29 @@ class DeploymentCollector(Collector):
             value=selectors.odds_versions_total(),
         )
         yield CounterMetricFamily("oddstream_bets", "Bets placed", value=selectors.bet_totals()["count"])
+
+        lag_buckets, lag_count, lag_total = inplay_selectors.feed_lag_histogram(FEED_LAG_BUCKETS)
+        yield HistogramMetricFamily(
+            "oddstream_feed_lag_seconds",
+            "Feed events: the provider's time of the event to its processing by the feed worker",
+            buckets=[(repr(bound), count) for bound, count in lag_buckets] + [("+Inf", lag_count)],
+            sum_value=lag_total,
+        )
+        feed_events = inplay_selectors.feed_event_counts()
+        yield CounterMetricFamily("oddstream_feed_events", "Feed events received", value=feed_events["received"])
+        yield GaugeMetricFamily(
+            "oddstream_feed_events_waiting", "Feed events not yet processed by a worker", value=feed_events["waiting"]
+        )
+        yield GaugeMetricFamily(
+            "oddstream_matches_in_play",
+            "Matches between kick-off and full time",
+            value=inplay_selectors.matches_in_play(),
+        )
+        yield GaugeMetricFamily(
+            "oddstream_markets_suspended",
+            "Markets suspended (one per match today)",
+            value=inplay_selectors.markets_suspended(),
+        )
 
         matches = GaugeMetricFamily("oddstream_matches", "Matches by status", labels=["status"])
         for status, count in selectors.match_counts_by_status().items():

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from inplay import selectors as inplay_selectors
 from ops import metrics, selectors
 
 
@@ -43,6 +44,12 @@ def ops_status() -> dict[str, object]:
         "series": selectors.pipeline_series(),
         "matches": selectors.match_counts_by_status(),
         "bets": selectors.bet_totals(),
+        "inplay": {
+            "matches_in_play": inplay_selectors.matches_in_play(),
+            "markets_suspended": inplay_selectors.markets_suspended(),
+            "feed_events": inplay_selectors.feed_event_counts(),
+            "feed_lag_ms": inplay_selectors.feed_lag_recent_ms(),
+        },
     }
 
 

@@ -8,8 +8,8 @@ from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.authentication import RevocationCheckedJWTAuthentication
 from betting.events import live_of
 from betting.models import Match
 from config.api_schema import BAD_REQUEST, NOT_FOUND, THROTTLED, error
@@ -28,7 +28,7 @@ class FeedEventApi(APIView):
     """A provider posts the events of a match, one per request."""
 
     # The feed token first; a JWT is still read, so a bettor's token is a 403, not a 401.
-    authentication_classes = [FeedTokenAuthentication, JWTAuthentication]
+    authentication_classes = [FeedTokenAuthentication, RevocationCheckedJWTAuthentication]
     permission_classes = [IsFeedProvider]
 
     @extend_schema(

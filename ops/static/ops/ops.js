@@ -82,6 +82,13 @@ function render(status, charts) {
   document.getElementById("rate-now").textContent = `${pipeline.versions_last_5_min} odds versions in the last 5 minutes`;
   document.getElementById("uncounted").textContent =
     `${status.uncounted.bets} on ${status.uncounted.matches} matches`;
+  const inplay = status.inplay;
+  document.getElementById("matches-in-play").textContent = inplay.matches_in_play;
+  document.getElementById("markets-suspended").textContent = inplay.markets_suspended;
+  document.getElementById("feed-lag").textContent =
+    `p50 ${fixed(inplay.feed_lag_ms.p50)} ms · p99 ${fixed(inplay.feed_lag_ms.p99)} ms`;
+  document.getElementById("feed-waiting").textContent =
+    `${inplay.feed_events.waiting} of ${inplay.feed_events.received}`;
   const workers = document.getElementById("workers");
   workers.replaceChildren(
     ...(status.workers.length ? status.workers : ["no worker answered"]).map((name) => {
