@@ -17,7 +17,7 @@ from accounts.tokens import RefreshToken
 from betting.models import LedgerEntry
 from betting.selectors import wallet_balance_of
 from config.api_input import JSONInputSerializer
-from safergambling.api.serializers import LimitInputSerializer
+from safergambling.api.serializers import SignupLimitInputSerializer
 
 SESSION_STARTED_CLAIM = "session_started"
 
@@ -83,7 +83,7 @@ class PasswordField(serializers.CharField):
 class RegisterInputSerializer(JSONInputSerializer):
     email = serializers.EmailField(max_length=150)  # `username` holds it: 150 characters at most
     password = PasswordField()
-    limits = LimitInputSerializer(
+    limits = SignupLimitInputSerializer(
         many=True,
         required=False,
         help_text="Safer-gambling limits to start with (deposit, loss, stake), binding at once.",

@@ -98,7 +98,10 @@ class DecimalStringField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": DecimalStringField.pattern, "example": "25.00"})
+MONEY_STRING_SCHEMA = {"type": "string", "format": "decimal", "pattern": DecimalStringField.pattern, "example": "25.00"}
+
+
+@extend_schema_field(MONEY_STRING_SCHEMA)
 class StakeField(DecimalStringField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_digits=14, decimal_places=2, **kwargs)

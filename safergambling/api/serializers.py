@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from betting.api.serializers import StakeField
+from betting.api.serializers import MONEY_STRING_SCHEMA, StakeField
 from config.api_input import JSONInputSerializer
 from safergambling.models import AuditEntry, Limit, LimitKind, LimitPeriod, Restriction
 from safergambling.services import (
@@ -15,12 +16,26 @@ from safergambling.services import (
 )
 
 
-class LimitInputSerializer(JSONInputSerializer):
+@extend_schema_field({**MONEY_STRING_SCHEMA, "nullable": True})
+class NullableMoneyField(StakeField):
+    """A sum of money, or null; never "" (DRF would read an empty string as null)."""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            self.fail("invalid")
+        return super().validate_empty_values(data)
+
+
+class SignupLimitInputSerializer(JSONInputSerializer):
     kind = serializers.ChoiceField(choices=LimitKind.choices)
     period = serializers.ChoiceField(
         choices=LimitPeriod.choices, help_text="`day`, `week` or `month` for deposit and loss limits; `bet` for stake."
     )
-    amount = StakeField(allow_null=True, help_text="The limit; null removes it (after 24 hours).")
+    amount = StakeField(help_text="The limit, binding at once.")
+
+
+class LimitInputSerializer(SignupLimitInputSerializer):
+    amount = NullableMoneyField(allow_null=True, help_text="The limit; null removes it (after 24 hours).")
 
 
 class LimitOutputSerializer(serializers.ModelSerializer[Limit]):

@@ -196,6 +196,7 @@ def test_loss_windows_roll_and_the_lowest_binds(clock, client, far_match) -> Non
         {"kind": "deposit", "period": "day", "amount": "1000000.01"},
         {"kind": "deposit", "period": "day", "amount": 10},
         {"kind": "deposit", "period": "day", "amount": "1.001"},
+        {"kind": "deposit", "period": "day", "amount": ""},
         {"kind": "deposit", "period": "fortnight", "amount": "10.00"},
         {"kind": "wager", "period": "day", "amount": "10.00"},
         {"kind": "deposit", "period": "day"},
