@@ -41,7 +41,7 @@ def seed(match_id: int, user_id: int, count: int, first_sequence: int) -> None:
                 match=match,
                 selection=rng.choice(("home", "draw", "away")),
                 stake=Decimal(rng.randint(100, 20_000)) / 100,
-                odds=match.odds_home,
+                odds=match.odds_home or Decimal("2.00"),
                 odds_version=match.odds_version,
                 sequence=sequence,
             )

@@ -10,13 +10,22 @@ from django.http import HttpRequest
 
 from betting.api.serializers import MATCH_CREATE_STATUSES, MatchCreateInputSerializer
 from betting.errors import BettingError
-from betting.matches import MATCH_SERVICE_FIELDS, match_create, match_create_check, match_save_edited_fields
-from betting.models import Bet, LedgerEntry, Match, MatchBook, MatchStatus, OddsVersion, Selection, Wallet
+from betting.matches import (
+    MATCH_SERVICE_FIELDS,
+    match_create,
+    match_create_check,
+    match_opening_override,
+    match_prior,
+    match_save_edited_fields,
+)
+from betting.models import Bet, LedgerEntry, Market, Match, MatchStatus, OddsVersion, PriceOverride, Selection, Wallet
 from betting.permissions import SETTLE_MATCH, TRADE_MATCH, transition_permission
 from betting.settlement import match_transition
 
+OPENING_FIELDS = ("opening_home", "opening_draw", "opening_away")
 
-def transition_action(status: str, result: str = "", label: str = "") -> Callable[..., None]:
+
+def transition_action(status: str, label: str = "") -> Callable[..., None]:
     """An admin action moving each selected match through the lifecycle service, so the
     admin publishes and settles exactly as the staff API does, under the same permission."""
 
@@ -26,14 +35,14 @@ def transition_action(status: str, result: str = "", label: str = "") -> Callabl
         changed = 0
         for match_id in queryset.values_list("pk", flat=True):
             try:
-                match_transition(match_id=match_id, status=status, result=result)
+                match_transition(match_id=match_id, status=status)
                 changed += 1
             except BettingError as exc:
                 modeladmin.message_user(request, f"Match {match_id}: {exc.message}", level=messages.ERROR)
         if changed:
             modeladmin.message_user(request, f"{changed} match(es): {label or status}.", level=messages.SUCCESS)
 
-    action.__name__ = f"make_{status}_{result}".rstrip("_")
+    action.__name__ = f"make_{status}"
     # `trade` or `settle`: the admin offers the action only to who has the permission.
     needs = transition_permission(status).removeprefix("betting.").removesuffix("_match")
     return admin.action(description=label or f"Mark as {status}", permissions=[needs])(action)
@@ -47,31 +56,46 @@ MATCH_READONLY_FIELDS = list(MATCH_SERVICE_FIELDS)
 class MatchCreateForm(forms.ModelForm[Match]):
     """The admin's "add match": the API's input rules (teams, prices on the ladder, the
     statuses a match may start in) and the service's kick-off rule, shown as form errors;
-    `MatchAdmin.save_model` then creates through `match_create`, as the API does."""
+    `MatchAdmin.save_model` then creates through `match_create`, as the API does. The opening
+    odds are optional: left empty, the team model prices the match (an error if it cannot)."""
 
     status = forms.ChoiceField(choices=MATCH_CREATE_STATUSES, initial=MatchStatus.SCHEDULED)
 
     class Meta:
         model = Match
-        fields = ["home_team", "away_team", "kickoff", "status", "opening_home", "opening_draw", "opening_away"]
+        fields = ["home_team", "away_team", "kickoff", "status", *OPENING_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in OPENING_FIELDS:
+            self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned  # a field is missing or malformed: its own error says so
         kickoff = cleaned["kickoff"]
-        data = {
+        data: dict[str, Any] = {
             "home_team": cleaned["home_team"],
             "away_team": cleaned["away_team"],
             "kickoff": kickoff.isoformat(),
             "status": cleaned["status"],
-            "opening_odds": {selection: str(cleaned[f"opening_{selection}"]) for selection in Selection.values},
         }
+        typed = {selection: cleaned.get(f"opening_{selection}") for selection in Selection.values}
+        if any(price is not None for price in typed.values()):
+            data["opening_odds"] = {s: "" if p is None else str(p) for s, p in typed.items()}
         serializer = MatchCreateInputSerializer(data=data)
         if not serializer.is_valid():
             for name, messages_ in serializer.errors.items():
                 self._add_input_errors(name, messages_)
             return cleaned
+        cleaned["opening_odds"] = serializer.validated_data.get("opening_odds")
+        if cleaned["opening_odds"] is None:
+            try:  # the team model's prices, or the same 400 the API gives, shown on the form
+                match_prior(home_team=cleaned["home_team"], away_team=cleaned["away_team"], opening=None)
+            except BettingError as exc:
+                self.add_error(None, exc.message)
+                return cleaned
         try:
             match_create_check(kickoff=kickoff, status=cleaned["status"])
         except BettingError as exc:
@@ -86,19 +110,30 @@ class MatchCreateForm(forms.ModelForm[Match]):
             self.add_error(name if name in self.fields else None, [str(m) for m in messages_])
 
 
-class MatchBookInline(admin.StackedInline[MatchBook, Match]):
-    """The running totals, for reading only: the recompute owns them, and a hand edit would
-    make every later price wrong without a trace."""
-
-    model = MatchBook
+class ReadOnlyInline(admin.TabularInline[Any, Match]):
     can_delete = False
-    readonly_fields = ["stake_home", "stake_draw", "stake_away", "payout_home", "payout_draw", "payout_away"]
+    extra = 0
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False  # never saved back with the match: a stale copy would undo a recompute
+
+
+class MarketInline(ReadOnlyInline):
+    """Every market's status, prices, maximum stakes and running totals, for reading only:
+    the recompute owns them, and a hand edit would make every later price wrong."""
+
+    model = Market
+    fields = readonly_fields = ("key", "status", "prices", "max_stakes", "stakes", "payouts")
+
+
+class PriceOverrideInline(ReadOnlyInline):
+    """Who overrode the opening prices, when, with which odds, and the distribution replaced."""
+
+    model = PriceOverride
+    fields = readonly_fields = ("created_at", "created_by", "odds", "prior", "replaced")
 
 
 @admin.register(Match)
@@ -108,11 +143,11 @@ class MatchAdmin(admin.ModelAdmin[Match]):
         "home_team",
         "away_team",
         "kickoff",
-        *(f for f in MATCH_READONLY_FIELDS if f not in ("markets", "odds_updated_at")),
+        *(f for f in MATCH_READONLY_FIELDS if f not in ("score_prior", "asian_handicap_lines", "odds_updated_at")),
     ]
     list_filter = ["status"]
     readonly_fields = MATCH_READONLY_FIELDS
-    inlines = [MatchBookInline]
+    inlines = [MarketInline, PriceOverrideInline]
 
     def get_form(self, request: HttpRequest, obj: Match | None = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -126,24 +161,25 @@ class MatchAdmin(admin.ModelAdmin[Match]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Match | None = None) -> Any:
         # On "add" nothing is shown read-only: the service fills in prices, markets and counters.
-        return [] if obj is None else self.readonly_fields
+        # The opening odds may be overridden until the match takes its first bet.
+        if obj is None:
+            return []
+        if obj.bet_sequence == 0:
+            return [name for name in self.readonly_fields if name not in OPENING_FIELDS]
+        return self.readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Creating a match is trading: the same permission as `POST /api/matches/`.
         return super().has_add_permission(request) and request.user.has_perm(TRADE_MATCH)
 
     def get_inlines(self, request: HttpRequest, obj: Match | None) -> list[type[InlineModelAdmin[Any, Any]]]:
-        # A new match has no book yet (its first recompute makes one): no inline on "add".
+        # A new match has no markets yet (the service prices them): no inline on "add".
         return [] if obj is None else list(self.inlines)
 
     actions = [
         transition_action(MatchStatus.OPEN, label="Open for betting"),
         transition_action(MatchStatus.SUSPENDED, label="Suspend betting"),
         transition_action(MatchStatus.CLOSED, label="Close betting"),
-        *(
-            transition_action(MatchStatus.SETTLED, result=value, label=f"Settle with result: {label}")
-            for value, label in Selection.choices
-        ),
         transition_action(MatchStatus.VOID, label="Void (refund every stake)"),
     ]
 
@@ -156,6 +192,9 @@ class MatchAdmin(admin.ModelAdmin[Match]):
     def save_model(self, request: HttpRequest, obj: Match, form: Any, change: bool) -> None:
         if change:
             match_save_edited_fields(match=obj, fields=form.changed_data)
+            if set(OPENING_FIELDS) & set(form.changed_data):
+                odds = {s: form.cleaned_data[f"opening_{s}"] for s in Selection.values}
+                match_opening_override(match_id=obj.pk, odds=odds, user=request.user)
             return
         # Created by the service, as the API creates it: kick-off rule, markets, first odds
         # version, announced on commit. `obj` becomes that row, for the admin's log and redirect.
@@ -163,8 +202,9 @@ class MatchAdmin(admin.ModelAdmin[Match]):
             home_team=obj.home_team,
             away_team=obj.away_team,
             kickoff=obj.kickoff,
-            opening=obj.opening_prices,
+            opening=form.cleaned_data.get("opening_odds"),
             status=form.cleaned_data["status"],
+            created_by=request.user,
         )
         obj.pk = created.pk
         obj.refresh_from_db()

@@ -96,3 +96,32 @@ class IdempotencyKeyReused(BettingError):
 
     status_code = 422
     code = "idempotency_key_reused"
+
+
+class NoOpeningPrices(BettingError):
+    """The team model has no ratings for the fixture and no opening odds were typed."""
+
+    status_code = 400
+    code = "invalid"
+
+
+class MarketClosed(BettingError):
+    """The market takes no more bets (closed, settled or void), or the match has no such market."""
+
+    status_code = 409
+    code = "market_closed"
+
+
+class SelectionClosed(BettingError):
+    """The book gives the selection no price now (its probability is off the ladder)."""
+
+    status_code = 409
+    code = "selection_closed"
+
+
+class StakeTooHigh(BettingError):
+    """The stake exceeds what the market's liability limit allows on the selection:
+    `max_stake` says how much it does."""
+
+    status_code = 409
+    code = "stake_too_high"

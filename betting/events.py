@@ -3,24 +3,25 @@
 Odds travel as JSON numbers (ladder prices, at most two decimals); money as strings.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from betting.models import Bet, Match
+from betting.models import Bet, Market, Match
 from realtime import streams
 from realtime.publisher import publish_on_commit
 
 
-def odds_as_numbers(prices: Mapping[str, Decimal]) -> dict[str, float]:
-    return {selection: float(price) for selection, price in prices.items()}
+def odds_as_numbers(prices: Mapping[str, Decimal | None]) -> dict[str, float | None]:
+    """Prices as JSON numbers; a closed selection's is null."""
+    return {selection: None if price is None else float(price) for selection, price in prices.items()}
 
 
-def markets_as_numbers(markets: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float]]:
-    """Derived markets (stored as two-place strings) as JSON numbers, like the 1X2 odds."""
-    return {name: {selection: float(price) for selection, price in prices.items()} for name, prices in markets.items()}
+def prices_as_numbers(prices: Mapping[str, str | None]) -> dict[str, float | None]:
+    """A market row's prices (two-place strings, null when closed) as JSON numbers."""
+    return {selection: None if price is None else float(price) for selection, price in prices.items()}
 
 
 def live_of(match: Match) -> dict[str, Any] | None:
@@ -32,13 +33,26 @@ def live_of(match: Match) -> dict[str, Any] | None:
         return None
 
 
-def match_state(match: Match) -> dict[str, Any]:
-    """The public state of one match, as in `odds` messages and snapshots."""
+def markets_state(rows: Iterable[Market]) -> dict[str, Any]:
+    """Every market of a match, in the catalogue's order: `markets` {key: {selection: price}},
+    `market_status` {key: status} and `max_stakes` {key: {selection: "amount"}} (money as
+    strings, null where the selection is closed)."""
+    rows = sorted(rows, key=lambda row: row.position)
+    return {
+        "markets": {row.key: prices_as_numbers(row.prices) for row in rows},
+        "market_status": {row.key: row.status for row in rows},
+        "max_stakes": {row.key: dict(row.max_stakes) for row in rows},
+    }
+
+
+def match_state(match: Match, rows: Iterable[Market] | None = None) -> dict[str, Any]:
+    """The public state of one match, as in `odds` messages and snapshots. `rows` are its
+    market rows (read from the database, prefetched or not, when not given)."""
     return {
         "match": match.pk,
         "version": match.odds_version,
         "odds": odds_as_numbers(match.current_prices),
-        "markets": markets_as_numbers(match.markets),
+        **markets_state(match.market_rows.all() if rows is None else rows),
         "status": match.status,
         "suspended_reason": match.suspended_reason,
         "live": live_of(match),
@@ -47,8 +61,8 @@ def match_state(match: Match) -> dict[str, Any]:
     }
 
 
-def odds_frame(match: Match) -> dict[str, Any]:
-    return {"type": "odds", **match_state(match)}
+def odds_frame(match: Match, rows: Iterable[Market] | None = None) -> dict[str, Any]:
+    return {"type": "odds", **match_state(match, rows)}
 
 
 def match_status_frame(match: Match) -> dict[str, Any]:
@@ -63,8 +77,8 @@ def match_status_frame(match: Match) -> dict[str, Any]:
     }
 
 
-def odds_publish_on_commit(match: Match) -> None:
-    publish_on_commit(streams.ODDS, odds_frame(match), match=match.pk, version=match.odds_version)
+def odds_publish_on_commit(match: Match, rows: Iterable[Market] | None = None) -> None:
+    publish_on_commit(streams.ODDS, odds_frame(match, rows), match=match.pk, version=match.odds_version)
 
 
 def match_status_publish_on_commit(match: Match) -> None:
@@ -83,6 +97,7 @@ def bet_frame(bet: Bet) -> dict[str, Any]:
         "type": "bet",
         "id": bet.pk,
         "match": bet.match_id,
+        "market": bet.market,
         "selection": bet.selection,
         "stake": money(bet.stake),
         "odds": float(bet.odds),

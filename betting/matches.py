@@ -7,19 +7,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
 from betting import events
-from betting.engine.model import compute_quote
-from betting.errors import MatchStarted
-from betting.models import Match, MatchStatus, OddsVersion
-from betting.pricing import ODDS_RECOMPUTE_FIELDS, engine_params, markets_as_strings
+from betting.engine.markets import ONE_X_TWO, asian_handicap_lines
+from betting.errors import MatchStarted, MatchTransitionNotAllowed, NoOpeningPrices
+from betting.models import MARKET_STATUS_OF_MATCH, Market, Match, MatchStatus, PriceOverride
+from betting.pricing import (
+    ODDS_RECOMPUTE_FIELDS,
+    market_row_values,
+    match_quotes,
+    odds_version_record,
+    one_x_two_mirror,
+)
+from betting.priors import NoModelPrices, ScorePrior, prior_from_model, prior_from_odds
 from betting.selectors import match_list_upcoming_open
 
 # Written only by the services, holding the row lock: an edit form never writes them back.
-MATCH_SERVICE_FIELDS = ("status", "result", "suspended_reason", "in_play", "bet_sequence", *ODDS_RECOMPUTE_FIELDS)
+MATCH_SERVICE_FIELDS = (
+    "status",
+    "result",
+    "home_goals",
+    "away_goals",
+    "result_version",
+    "suspended_reason",
+    "in_play",
+    "bet_sequence",
+    "score_prior",
+    "asian_handicap_lines",
+    "opening_home",
+    "opening_draw",
+    "opening_away",
+    *ODDS_RECOMPUTE_FIELDS,
+)
 
 
 def match_not_started_check(match: Match) -> None:
@@ -61,40 +86,67 @@ def match_create_check(*, kickoff: datetime, status: str) -> None:
         raise MatchStarted(message, errors={"kickoff": [message]})
 
 
+def match_prior(
+    *, home_team: str, away_team: str, opening: dict[str, Decimal] | None, league: str | None = None
+) -> ScorePrior:
+    """The score distribution a new match opens with: the trader's 1X2 odds when given, the
+    team model's otherwise (NoOpeningPrices, a 400, when the model does not cover it)."""
+    if opening is not None:
+        return prior_from_odds(opening, settings.ODDS_MARGIN_METHOD)
+    try:
+        return prior_from_model(home_team=home_team, away_team=away_team, league=league)
+    except NoModelPrices as exc:
+        message = f"The team model cannot price {home_team} v {away_team} ({exc}): give `opening_odds`."
+        raise NoOpeningPrices(message, errors={"opening_odds": [message]}) from None
+
+
+def match_markets_open(match: Match, prior: ScorePrior) -> list[Market]:
+    """Price every market of `match` (saved, with no bets yet) from `prior`, choosing its Asian
+    handicap lines from it once, and store the rows, the 1X2 mirror (opening and current) and
+    the current version's history row. Called once, at creation."""
+    match.score_prior = prior.as_json()
+    match.asian_handicap_lines = list(asian_handicap_lines(prior.matrix))
+    quotes = match_quotes(match, {})
+    one_x_two_mirror(match, quotes[ONE_X_TWO])
+    # Every 1X2 selection opens priced (open_price raises otherwise: no match opens half-closed).
+    opening = quotes[ONE_X_TWO]
+    match.opening_home, match.opening_draw, match.opening_away = (
+        opening.open_price(s) for s in ("home", "draw", "away")
+    )
+    match.save()
+    status = MARKET_STATUS_OF_MATCH[match.status]
+    rows = Market.objects.bulk_create(
+        Market(match=match, key=key, position=position, status=status, **market_row_values(quote))
+        for position, (key, quote) in enumerate(quotes.items())
+    )
+    odds_version_record(match, rows, bets_counted=match.bets_counted)
+    return rows
+
+
 @transaction.atomic
 def match_create(
     *,
     home_team: str,
     away_team: str,
     kickoff: datetime,
-    opening: dict[str, Decimal],
+    opening: dict[str, Decimal] | None = None,
+    league: str | None = None,
     status: str = MatchStatus.OPEN,
+    created_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> Match:
-    """Create a match at its opening prices, with every derived market and its first odds
-    version, and announce it. Refused open once its kick-off has passed."""
+    """Create a match with every market priced and its first version, and announce it.
+
+    Its score distribution is the team model's for the fixture, or, when a trader types
+    `opening` 1X2 odds, the one those odds stand for (recorded as a `PriceOverride`).
+    Refused open once its kick-off has passed."""
     match_create_check(kickoff=kickoff, status=status)
-    quote = compute_quote(opening, params=engine_params())
-    match = Match.objects.create(
-        markets=markets_as_strings(quote.markets),
-        home_team=home_team,
-        away_team=away_team,
-        kickoff=kickoff,
-        status=status,
-        opening_home=opening["home"],
-        opening_draw=opening["draw"],
-        opening_away=opening["away"],
-        odds_home=opening["home"],
-        odds_draw=opening["draw"],
-        odds_away=opening["away"],
-    )
-    OddsVersion.objects.create(
-        match=match,
-        version=1,
-        home=opening["home"],
-        draw=opening["draw"],
-        away=opening["away"],
-        markets=match.markets,
-    )
+    prior = match_prior(home_team=home_team, away_team=away_team, opening=opening, league=league)
+    match = Match(home_team=home_team, away_team=away_team, kickoff=kickoff, status=status)
+    match.opening_home = match.opening_draw = match.opening_away = Decimal(0)  # set from the prices below
+    match.save()
+    match_markets_open(match, prior)
+    if opening is not None:
+        price_override_record(match=match, odds=opening, prior=prior, replaced={}, user=created_by)
     # Boards already open learn of the match from this frame (they fetch its details), so a
     # new match appears without a reload; `match_transition` announces every later change.
     events.match_status_publish_on_commit(match)
@@ -103,11 +155,13 @@ def match_create(
 
 @dataclass(frozen=True)
 class Fixture:
-    """A match that could be opened: its teams and opening prices (home, draw, away)."""
+    """A match that could be opened: its teams, and a trader's opening 1X2 prices (home, draw,
+    away) or None for the team model's (of `league`, or the home team's)."""
 
     home_team: str
     away_team: str
-    opening: dict[str, Decimal]
+    opening: dict[str, Decimal] | None = None
+    league: str | None = None
 
 
 def matches_top_up(
@@ -147,9 +201,50 @@ def matches_top_up(
                 away_team=fixture.away_team,
                 kickoff=kickoff,
                 opening=fixture.opening,
+                league=fixture.league,
                 status=MatchStatus.OPEN,
             )
         )
         taken.add((fixture.home_team, fixture.away_team))
         kickoff += spacing
     return created
+
+
+def price_override_record(
+    *,
+    match: Match,
+    odds: dict[str, Decimal],
+    prior: ScorePrior,
+    replaced: dict[str, Any],
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> PriceOverride:
+    return PriceOverride.objects.create(
+        match=match,
+        created_by=user if isinstance(user, User) else None,
+        odds={s: f"{p:.2f}" for s, p in odds.items()},
+        prior=prior.parameters(),
+        replaced=replaced,
+    )
+
+
+@transaction.atomic
+def match_opening_override(
+    *, match_id: int, odds: dict[str, Decimal], user: AbstractBaseUser | AnonymousUser | None
+) -> Match:
+    """A trader's override of a match's opening prices before it has taken a bet: the score
+    distribution becomes the one `odds` stand for, every market is priced again from it (the
+    Asian handicap lines chosen again: no bet holds them yet), and the override is recorded.
+    Refused once a bet is placed: the book's totals were struck at the old prices."""
+    match = Match.objects.select_for_update().get(pk=match_id)
+    if match.bet_sequence > 0:
+        message = "The opening prices cannot change once the match has taken bets."
+        raise MatchTransitionNotAllowed(message, status=match.status, errors={"opening_odds": [message]})
+    replaced = {k: v for k, v in match.score_prior.items() if k != "matrix"}
+    prior = prior_from_odds(odds, settings.ODDS_MARGIN_METHOD)
+    Market.objects.filter(match=match).delete()
+    match.odds_version += 1
+    match.odds_updated_at = timezone.now()
+    rows = match_markets_open(match, prior)
+    price_override_record(match=match, odds=odds, prior=prior, replaced=replaced, user=user)
+    events.odds_publish_on_commit(match, rows)
+    return match

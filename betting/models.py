@@ -1,4 +1,4 @@
-"""Matches, their 1X2 odds and every published version of them, and bets."""
+"""Matches, their markets and every published version of their prices, and bets."""
 
 from decimal import Decimal
 
@@ -33,8 +33,41 @@ class SuspensionReason(models.TextChoices):
 # Prices: decimal odds up to 1000.00. Money: two places, never float.
 
 
+class MarketStatus(models.TextChoices):
+    """A market's own status. It follows its match's lifecycle (`MARKET_STATUS_OF_MATCH`)."""
+
+    OPEN = "open", "Open"
+    SUSPENDED = "suspended", "Suspended"
+    CLOSED = "closed", "Closed"
+    SETTLED = "settled", "Settled"
+    VOID = "void", "Void"
+
+
+# A market's status while its match is in each status: a scheduled match's markets are priced
+# but take no bets yet (suspended), and reopen with it.
+MARKET_STATUS_OF_MATCH: dict[str, str] = {
+    MatchStatus.SCHEDULED: MarketStatus.SUSPENDED,
+    MatchStatus.OPEN: MarketStatus.OPEN,
+    MatchStatus.SUSPENDED: MarketStatus.SUSPENDED,
+    MatchStatus.CLOSED: MarketStatus.CLOSED,
+    MatchStatus.SETTLED: MarketStatus.SETTLED,
+    MatchStatus.VOID: MarketStatus.VOID,
+}
+
+
+class PriorSource(models.TextChoices):
+    """Where a match's score distribution comes from."""
+
+    MODEL = "model", "Team model"
+    TRADER = "trader", "Trader's 1X2 odds"
+
+
 class Match(models.Model):
-    """A match and the current prices of its 1X2 market.
+    """A match, its score distribution, its markets' lifecycle and the current 1X2 prices.
+
+    The 1X2 columns (`opening_*`, `odds_*`) mirror the `1x2` market: written by the same
+    recompute in the same transaction, they keep the seed's `cotes_update` and the board
+    reading one row. Every market, 1X2 included, is a `Market` row.
 
     `odds_version` rises by exactly one per published change. `bet_sequence` counts the bets
     placed on the match: each bet takes the next number while holding this row's lock, so
@@ -47,6 +80,11 @@ class Match(models.Model):
     kickoff = models.DateTimeField()
     status = models.CharField(max_length=16, choices=MatchStatus, default=MatchStatus.SCHEDULED)
     result = models.CharField(max_length=8, choices=Selection, blank=True, default="")
+    # The final score every market settles from (null until settled; a void match has none).
+    home_goals = models.PositiveSmallIntegerField(null=True, blank=True)
+    away_goals = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Raised by each correction of the score: a bet settled under an older one is settled again.
+    result_version = models.PositiveIntegerField(default=0)
     # Set while the match is suspended, empty otherwise.
     suspended_reason = models.CharField(max_length=16, choices=SuspensionReason, blank=True, default="")
     # The feed says the match is being played (kick-off to full time): written by the in-play
@@ -58,16 +96,21 @@ class Match(models.Model):
     opening_draw = models.DecimalField(max_digits=7, decimal_places=2)
     opening_away = models.DecimalField(max_digits=7, decimal_places=2)
 
-    odds_home = models.DecimalField(max_digits=7, decimal_places=2)
-    odds_draw = models.DecimalField(max_digits=7, decimal_places=2)
-    odds_away = models.DecimalField(max_digits=7, decimal_places=2)
+    # Null while that selection is closed (the engine gives it no price).
+    odds_home = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    odds_draw = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    odds_away = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     odds_version = models.PositiveIntegerField(default=1)
     odds_updated_at = models.DateTimeField(auto_now_add=True)
 
     bet_sequence = models.PositiveBigIntegerField(default=0)
     bets_counted = models.PositiveBigIntegerField(default=0)
-    # Derived markets priced with the current odds: {"over_under_2_5": {"over": "1.90", ...}, ...}.
-    markets = models.JSONField(default=dict, blank=True)
+    # The score distribution every market is priced from, stored at opening (or by a trader's
+    # override) so the recompute fits nothing: {"matrix": 11x11 floats, "home_goals": lambda,
+    # "away_goals": mu, "rho": rho, "source": "model" | "trader", "fit_id": n | null}.
+    score_prior = models.JSONField(default=dict, blank=True)
+    # The Asian handicap lines (home handicaps) chosen once at opening; never moved.
+    asian_handicap_lines = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,11 +137,63 @@ class Match(models.Model):
         return {"home": self.opening_home, "draw": self.opening_draw, "away": self.opening_away}
 
     @property
-    def current_prices(self) -> dict[str, Decimal]:
+    def current_prices(self) -> dict[str, Decimal | None]:
         return {"home": self.odds_home, "draw": self.odds_draw, "away": self.odds_away}
 
-    def price_of(self, selection: str) -> Decimal:
-        return self.current_prices[selection]
+    @property
+    def final_score(self) -> tuple[int, int] | None:
+        if self.home_goals is None or self.away_goals is None:
+            return None
+        return self.home_goals, self.away_goals
+
+
+class Market(models.Model):
+    """One bettable market of a match: its status, its current price and maximum stake per
+    selection, and the running totals of the money it has taken.
+
+    Prices, maximum stakes and totals are written only by the odds recompute, holding the
+    match row lock, in the transaction that raises the match's `odds_version`: one version
+    covers every market. The status follows the match's lifecycle (`match_transition`).
+    Prices and amounts are two-place decimal strings; a closed selection's price is null.
+    The totals are those of the bets with `sequence <= Match.bets_counted`, exactly, as the
+    1X2 book's were: payouts are Σ stake x odds taken (four places).
+    """
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="market_rows")
+    key = models.CharField(max_length=40)  # betting.engine.markets: "1x2", "over_under_2_5", ...
+    position = models.PositiveSmallIntegerField(default=0)  # the catalogue's order
+    status = models.CharField(max_length=16, choices=MarketStatus, default=MarketStatus.OPEN)
+    prices = models.JSONField(default=dict)  # {selection: "2.10" | null}
+    max_stakes = models.JSONField(default=dict)  # {selection: "1234.56" | null}
+    stakes = models.JSONField(default=dict)  # {selection: "100.00"}
+    payouts = models.JSONField(default=dict)  # {selection: "210.0000"}
+
+    class Meta:
+        ordering = ["match", "position"]
+        constraints = [models.UniqueConstraint(fields=["match", "key"], name="market_key_unique_per_match")]
+
+    def __str__(self) -> str:
+        return f"{self.match_id} {self.key} ({self.status})"
+
+
+class PriceOverride(models.Model):
+    """A trader's override of a match's opening prices: who, when, the 1X2 odds typed, and
+    the score distribution they replaced and set. Never edited."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="price_overrides")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    odds = models.JSONField()  # {"home": "2.10", "draw": "3.40", "away": "3.50"}, as typed
+    prior = models.JSONField()  # what it set: {"home_goals", "away_goals", "rho", "source"}
+    replaced = models.JSONField(default=dict, blank=True)  # the prior before it, same keys
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Override of match {self.match_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class OddsVersion(models.Model):
@@ -106,10 +201,11 @@ class OddsVersion(models.Model):
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="odds_versions")
     version = models.PositiveIntegerField()
-    home = models.DecimalField(max_digits=7, decimal_places=2)
-    draw = models.DecimalField(max_digits=7, decimal_places=2)
-    away = models.DecimalField(max_digits=7, decimal_places=2)
+    home = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    draw = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    away = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     bets_counted = models.PositiveBigIntegerField(default=0)
+    # Every market's prices at this version: {market key: {selection: "2.10" | null}}.
     markets = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(auto_now_add=True)
     # Oldest counted bet's commit to publish, in milliseconds (null for opening prices).
@@ -125,41 +221,6 @@ class OddsVersion(models.Model):
         return f"{self.match_id} v{self.version}: {self.home}/{self.draw}/{self.away}"
 
 
-class MatchBook(models.Model):
-    """Running totals of the money a match's current odds count, per selection.
-
-    Written only by the odds recompute, holding the match row lock, in the same transaction
-    that moves `Match.bets_counted`: the totals are always exactly those of the bets with
-    `sequence <= bets_counted`, so a recompute adds only the newer bets, whatever the number
-    already taken. Payouts are Σ stake x odds taken (four places: both factors have two).
-    """
-
-    match = models.OneToOneField(Match, on_delete=models.CASCADE, primary_key=True, related_name="book")
-    stake_home = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
-    stake_draw = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
-    stake_away = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
-    payout_home = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
-    payout_draw = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
-    payout_away = models.DecimalField(max_digits=20, decimal_places=4, default=Decimal(0))
-
-    def __str__(self) -> str:
-        return f"Book of match {self.match_id}"
-
-    @property
-    def stakes(self) -> dict[str, Decimal]:
-        return {"home": self.stake_home, "draw": self.stake_draw, "away": self.stake_away}
-
-    @property
-    def payouts(self) -> dict[str, Decimal]:
-        return {"home": self.payout_home, "draw": self.payout_draw, "away": self.payout_away}
-
-    def add_bet(self, *, selection: str, stake: Decimal, odds: Decimal) -> None:
-        if selection not in Selection.values:
-            raise ValueError(f"Unknown selection {selection!r}")
-        setattr(self, f"stake_{selection}", getattr(self, f"stake_{selection}") + stake)
-        setattr(self, f"payout_{selection}", getattr(self, f"payout_{selection}") + stake * odds)
-
-
 class BetStatus(models.TextChoices):
     OPEN = "open", "Open"
     WON = "won", "Won"
@@ -170,7 +231,8 @@ class BetStatus(models.TextChoices):
 class Bet(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets")
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="bets")
-    selection = models.CharField(max_length=8, choices=Selection)
+    market = models.CharField(max_length=40, default="1x2")  # a `Market.key` of the match
+    selection = models.CharField(max_length=16)  # one of the market's selections
     stake = models.DecimalField(max_digits=14, decimal_places=2)
     odds = models.DecimalField(max_digits=7, decimal_places=2)  # the price the bet was struck at
     odds_version = models.PositiveIntegerField()
@@ -181,6 +243,8 @@ class Bet(models.Model):
     # Which settlement of the bet `payout` comes from: 0 for the first; a corrected result
     # settles the bet again as 1, 2, ... (its ledger entries carry the same number).
     settlement_round = models.PositiveSmallIntegerField(default=0)
+    # The match's `result_version` the bet was last settled under.
+    result_version = models.PositiveIntegerField(default=0)
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,23 +4,27 @@ Lock order, everywhere: the match row first, then any wallet row. Taking them in
 is what keeps a bet and a settlement on the same match from deadlocking.
 """
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from betting import events
+from betting.engine.markets import ONE_X_TWO
 from betting.errors import (
+    MarketClosed,
     MarketSuspended,
     MatchNotFound,
     MatchNotOpen,
     OddsChanged,
     OddsRequired,
+    SelectionClosed,
     StakeOutOfRange,
+    StakeTooHigh,
 )
 from betting.matches import match_not_started_check
-from betting.models import Bet, LedgerKind, Match, MatchStatus
+from betting.models import Bet, LedgerKind, Market, MarketStatus, Match, MatchStatus
 from betting.recompute import odds_recompute_request
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_lock, wallet_post
 from config.after_commit import on_commit_robust
@@ -50,9 +54,13 @@ def bet_place(
     stake: Decimal,
     quoted_odds: Decimal | None = None,
     accept_odds_change: str = ACCEPT_NONE,
+    market: str = ONE_X_TWO,
 ) -> Bet:
-    """Debit the stake and record a bet at the current price, then ask for the match's odds
-    to be recomputed.
+    """Debit the stake and record a bet on `selection` of the match's `market` at its current
+    price, then ask for the match's prices to be recomputed.
+
+    Reads only what the recompute stored (the market's status, price and maximum stake): no
+    model nor engine runs here.
 
     The match row is locked for the length of the transaction, then the wallet row: the
     price checked is the price struck, the balance checked is the balance debited, and the
@@ -79,15 +87,21 @@ def bet_place(
         raise MatchNotOpen(f"Match {match_id} is {match.status}: it takes no bets.", status=match.status)
     match_not_started_check(match)
 
-    current = match.price_of(selection)
+    row = market_open_check(match, market)
+    price_text = row.prices.get(selection)
+    if price_text is None:
+        raise SelectionClosed(f"{market} {selection} takes no bets now: the book gives it no price.", market=market)
+    current = Decimal(price_text)
     if quoted_odds is not None and not price_is_acceptable(
         quoted=quoted_odds, current=current, mode=accept_odds_change
     ):
         raise OddsChanged(
-            f"The price of {selection} moved from {quoted_odds} to {current}.",
-            odds=events.odds_as_numbers(match.current_prices),
+            f"The price of {market} {selection} moved from {quoted_odds} to {current}.",
+            odds=events.prices_as_numbers(row.prices),
+            market=market,
             version=match.odds_version,
         )
+    max_stake_check(match=match, row=row, selection=selection, price=current, stake=stake)
 
     wallet = wallet_lock(user_id=user.pk)
     # The account's own rules (a break, its stake and loss limits), under the wallet lock that
@@ -100,6 +114,7 @@ def bet_place(
     bet = Bet.objects.create(
         user=user,
         match=match,
+        market=market,
         selection=selection,
         stake=stake,
         odds=current,
@@ -110,6 +125,47 @@ def bet_place(
     events.bet_publish_on_commit(bet)
     bet_odds_recompute_schedule(match_id=match.pk)
     return bet
+
+
+def market_open_check(match: Match, market: str) -> Market:
+    """The match's market row, if it takes bets: 409 `market_suspended` or `market_closed` if not.
+    Read under the match row lock, which every writer of market rows holds."""
+    row = Market.objects.filter(match=match, key=market).first()
+    if row is None:
+        raise MarketClosed(f"Match {match.pk} offers no market {market}.", market=market, status="closed")
+    if row.status == MarketStatus.SUSPENDED:
+        raise MarketSuspended(
+            f"Market {market} of match {match.pk} is suspended: try again shortly.",
+            status=row.status,
+            reason=match.suspended_reason or "trader",
+        )
+    if row.status != MarketStatus.OPEN:
+        raise MarketClosed(f"Market {market} of match {match.pk} is {row.status}.", market=market, status=row.status)
+    return row
+
+
+def max_stake_check(*, match: Match, row: Market, selection: str, price: Decimal, stake: Decimal) -> None:
+    """Refuse a stake above the selection's maximum: 409 `stake_too_high` with `max_stake`.
+
+    The maximum the recompute stored counts the bets up to `bets_counted`; the bets on the same
+    selection taken since (under this lock, in sequence order) have used part of it, each
+    stake x (odds - 1) of the market's liability room, so what is left is the stored maximum
+    less their share at the current price."""
+    stored = row.max_stakes.get(selection)
+    if stored is None:
+        return
+    since = Bet.objects.filter(
+        match=match, sequence__gt=match.bets_counted, market=row.key, selection=selection
+    ).values_list("stake", "odds")
+    used = sum((bet_stake * (odds - 1) for bet_stake, odds in since), Decimal(0))
+    allowed = max(Decimal(0), Decimal(stored) - used / (price - 1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    if stake > allowed:
+        raise StakeTooHigh(
+            f"The most {row.key} {selection} takes now is {allowed}.",
+            max_stake=f"{allowed:.2f}",
+            market=row.key,
+            selection=selection,
+        )
 
 
 def bet_odds_recompute_schedule(*, match_id: int) -> None:

@@ -1,41 +1,89 @@
-"""Pricing a match's odds from its bets, and writing the new version with optimistic concurrency.
+"""Pricing every market of a match from its score prior and its bets, and writing the new
+version with optimistic concurrency.
 
-The engine runs outside the match row lock, which every bet on the match takes: a bet never
-waits for the engine, however costly it is (docs/odds-engine.md). The lock is taken only to
-write, and only if no other recompute wrote since the pricing read the match.
+The engine (`betting.engine.book.price_markets`) runs outside the match row lock, which every
+bet on the match takes: a bet never waits for the engine, however costly it is
+(docs/odds-engine.md). The lock is taken only to write, and only if no other recompute wrote
+since the pricing read the match. One write updates every market's row, the 1X2 mirror on the
+match and the history, under one new `odds_version`.
 """
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from betting import events
-from betting.engine.model import BookTotals, EngineParams, Quote, compute_quote
-from betting.models import Bet, Match, MatchBook, OddsVersion
+from betting.engine.book import DEFAULT_MARKET_PARAMS, BookParams, MarketParams, MarketQuote, price_markets
+from betting.engine.markets import ONE_X_TWO, match_markets
+from betting.engine.money import BookTotals
+from betting.models import Bet, Market, Match, OddsVersion
+from betting.priors import prior_matrix
 
 logger = logging.getLogger(__name__)
 
+ZERO = Decimal(0)
 
-def engine_params() -> EngineParams:
-    return EngineParams(
-        margin=settings.ODDS_MARGIN,
-        margin_max=settings.ODDS_MARGIN_MAX,
-        prior_liquidity=settings.ODDS_PRIOR_LIQUIDITY,
-        liability_weight=settings.ODDS_LIABILITY_WEIGHT,
-        margin_method=settings.ODDS_MARGIN_METHOD,
-        max_move_ticks=settings.ODDS_MAX_MOVE_TICKS,
+
+def book_params() -> BookParams:
+    """The multi-market book's parameters from the settings: the 1X2 margin band is
+    ODDS_MARGIN / ODDS_MARGIN_MAX, every kind's liability limit ODDS_LIABILITY_LIMITS, the rest
+    the engine's defaults. ValueError if the engine refuses them (system check betting.E001)."""
+    limits: Mapping[str, Decimal] = settings.ODDS_LIABILITY_LIMITS
+    unknown = set(limits) - set(DEFAULT_MARKET_PARAMS)
+    if unknown:
+        raise ValueError(f"ODDS_LIABILITY_LIMITS names unknown market kinds {sorted(unknown)}.")
+    kinds = {}
+    for kind, defaults in DEFAULT_MARKET_PARAMS.items():
+        margin, margin_max = defaults.margin, defaults.margin_max
+        if kind == ONE_X_TWO:
+            margin, margin_max = settings.ODDS_MARGIN, settings.ODDS_MARGIN_MAX
+        kinds[kind] = MarketParams(margin, margin_max, Decimal(limits.get(kind, defaults.liability_limit)))
+    return BookParams(liquidity=settings.ODDS_BOOK_LIQUIDITY, markets=kinds)
+
+
+def price_text(price: Decimal | None) -> str | None:
+    """A price or an amount as stored in JSON: an exact two-place string, never a float."""
+    return None if price is None else f"{price:.2f}"
+
+
+def totals_of(market: Market) -> BookTotals:
+    return BookTotals(
+        stakes={s: Decimal(v) for s, v in market.stakes.items()},
+        payouts={s: Decimal(v) for s, v in market.payouts.items()},
     )
 
 
-def markets_as_strings(markets: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, str]]:
-    """Derived-market prices as stored in JSON: exact two-place strings, not floats."""
+def totals_add(
+    totals: dict[str, BookTotals], bets: Iterable[tuple[str, str, Decimal, Decimal]]
+) -> dict[str, BookTotals]:
+    """`totals` (market key → its money) with the bets (market, selection, stake, odds) added."""
+    stakes = {key: dict(t.stakes) for key, t in totals.items()}
+    payouts = {key: dict(t.payouts) for key, t in totals.items()}
+    for market_key, selection, stake, odds in bets:
+        market_stakes = stakes.setdefault(market_key, {})
+        market_payouts = payouts.setdefault(market_key, {})
+        market_stakes[selection] = market_stakes.get(selection, ZERO) + stake
+        market_payouts[selection] = market_payouts.get(selection, ZERO) + stake * odds
+    return {key: BookTotals(stakes=stakes[key], payouts=payouts[key]) for key in stakes}
+
+
+def match_quotes(match: Match, money: Mapping[str, BookTotals]) -> dict[str, MarketQuote]:
+    """Every market of `match` priced from its stored prior and `money`: the engine only."""
+    markets = match_markets(match.asian_handicap_lines)
+    return price_markets(prior_matrix(match.score_prior), markets, money, book_params())
+
+
+def market_row_values(quote: MarketQuote) -> dict[str, Any]:
     return {
-        name: {selection: f"{price:.2f}" for selection, price in prices.items()} for name, prices in markets.items()
+        "prices": {s: price_text(p) for s, p in quote.prices.items()},
+        "max_stakes": {s: price_text(m) for s, m in quote.max_stakes.items()},
     }
 
 
@@ -48,7 +96,6 @@ ODDS_RECOMPUTE_FIELDS = [
     "odds_home",
     "odds_draw",
     "odds_away",
-    "markets",
     "odds_version",
     "odds_updated_at",
     "bets_counted",
@@ -61,27 +108,27 @@ class PricedOdds:
 
     odds_version: int
     counted_to: int  # the match's bet_sequence when it was read: every bet up to it is counted
-    book: MatchBook
-    quote: Quote
+    rows: list[Market]  # the match's markets, with their new totals
+    quotes: dict[str, MarketQuote]
     first_bet_at: datetime | None
 
 
 def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
-    """Bring a match's odds up to date with every bet committed so far, and publish them.
+    """Bring a match's prices up to date with every bet committed so far, and publish them.
 
-    Incremental: the match's book holds the running totals of the bets up to
-    `bets_counted`; only the bets after it are read (through the (match, sequence) unique
-    index) and added, so the cost does not grow with the bets already taken.
+    Incremental: each market row holds the running totals of its bets up to `bets_counted`;
+    only the bets after it are read (through the (match, sequence) unique index) and added, so
+    the cost does not grow with the bets already taken.
 
     The pricing runs outside the match row lock; the write happens only if the match's
     `odds_version` is still the one priced from, i.e. no other recompute wrote meanwhile
-    (each write raises it, with the book in the same transaction); otherwise the pricing
+    (each write raises it, with the totals in the same transaction); otherwise the pricing
     starts again from the new state. Bets committed during the pricing are counted by the
     next recompute, which their commit requested.
 
-    Every recompute that counts new bets (or prices a match without markets yet) stores
-    and publishes a version, even when no price moved: the published `bets` then always
-    names the newest bet the odds include. Returns it, or None when there was nothing new.
+    Every recompute that counts new bets stores and publishes a version, even when no price
+    moved: the published `bets` then always names the newest bet the prices include. Returns
+    it, or None when there was nothing new.
     """
     for _attempt in range(ODDS_RECOMPUTE_OPTIMISTIC_ATTEMPTS):
         priced = odds_price(Match.objects.get(pk=match_id))
@@ -102,15 +149,15 @@ def odds_price(match: Match) -> PricedOdds | None:
     """Price `match` as read, with the bets committed after its counted ones; None when there
     is nothing new. Every bet up to the read `bet_sequence` is visible: a bet takes its
     sequence number and commits in one transaction."""
-    if match.bets_counted == match.bet_sequence and match.markets:
+    if match.bets_counted == match.bet_sequence:
         return None
-    # Read after the match: a book written since then comes with a higher odds_version,
-    # which the write's check refuses.
-    book = MatchBook.objects.filter(match=match).first() or MatchBook(match=match)
+    # Read after the match: rows written since then come with a higher odds_version, which
+    # the write's check refuses.
+    rows = list(Market.objects.filter(match=match))
     new_bets = list(
         Bet.objects.filter(match=match, sequence__gt=match.bets_counted, sequence__lte=match.bet_sequence)
         .order_by("sequence")
-        .values_list("selection", "stake", "odds", "created_at")
+        .values_list("market", "selection", "stake", "odds", "created_at")
     )
     if len(new_bets) != match.bet_sequence - match.bets_counted:
         # Sequence numbers are taken under the match lock and bets are never deleted (PROTECT).
@@ -121,47 +168,58 @@ def odds_price(match: Match) -> PricedOdds | None:
             match.bets_counted,
             len(new_bets),
         )
-    for selection, stake, odds, _created_at in new_bets:
-        book.add_bet(selection=selection, stake=stake, odds=odds)
-    quote = compute_quote(
-        match.opening_prices,
-        BookTotals(stakes=book.stakes, payouts=book.payouts),
-        engine_params(),
-        current=match.current_prices,
-    )
+    money = totals_add({row.key: totals_of(row) for row in rows}, (bet[:4] for bet in new_bets))
+    for row in rows:
+        if row.key in money:
+            row.stakes = {s: f"{v:.2f}" for s, v in money[row.key].stakes.items()}
+            row.payouts = {s: f"{v:.4f}" for s, v in money[row.key].payouts.items()}
     return PricedOdds(
         odds_version=match.odds_version,
         counted_to=match.bet_sequence,
-        book=book,
-        quote=quote,
-        first_bet_at=new_bets[0][3] if new_bets else None,
+        rows=rows,
+        quotes=match_quotes(match, money),
+        first_bet_at=new_bets[0][4] if new_bets else None,
     )
+
+
+def one_x_two_mirror(match: Match, quote: MarketQuote) -> None:
+    """Copy the 1X2 market's prices onto the match's 1X2 columns."""
+    match.odds_home, match.odds_draw, match.odds_away = (quote.prices[s] for s in ("home", "draw", "away"))
 
 
 def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
     """Store `priced` on `match` (locked by the caller, at the version priced from) as its next
-    version, with the book and the history row, and publish it after commit."""
+    version: every market row, the 1X2 mirror and the history row; publish it after commit."""
     now = timezone.now()
-    prices = priced.quote.prices
-    match.odds_home, match.odds_draw, match.odds_away = prices["home"], prices["draw"], prices["away"]
-    match.markets = markets_as_strings(priced.quote.markets)
+    for row in priced.rows:
+        if row.key in priced.quotes:
+            for name, value in market_row_values(priced.quotes[row.key]).items():
+                setattr(row, name, value)
+    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "stakes", "payouts"])
+    one_x_two_mirror(match, priced.quotes[ONE_X_TWO])
     match.bets_counted = priced.counted_to
     match.odds_version += 1
     match.odds_updated_at = now
     match.save(update_fields=ODDS_RECOMPUTE_FIELDS)
-    priced.book.save()
     # Bet rows are stamped inside their own transaction, a moment before it commits; this
     # one publishes right after it commits: close to the commit → publish delay.
     latency_ms = (now - priced.first_bet_at).total_seconds() * 1000 if priced.first_bet_at else None
-    version = OddsVersion.objects.create(
+    version = odds_version_record(match, priced.rows, bets_counted=match.bets_counted, latency_ms=latency_ms)
+    events.odds_publish_on_commit(match, priced.rows)
+    return version
+
+
+def odds_version_record(
+    match: Match, rows: Iterable[Market], *, bets_counted: int = 0, latency_ms: float | None = None
+) -> OddsVersion:
+    """The history row of the match's current version: the 1X2 and every market's prices."""
+    return OddsVersion.objects.create(
         match=match,
         version=match.odds_version,
-        home=prices["home"],
-        draw=prices["draw"],
-        away=prices["away"],
-        markets=match.markets,
-        bets_counted=match.bets_counted,
+        home=match.odds_home,
+        draw=match.odds_draw,
+        away=match.odds_away,
+        markets={row.key: row.prices for row in rows},
+        bets_counted=bets_counted,
         pipeline_latency_ms=latency_ms,
     )
-    events.odds_publish_on_commit(match)
-    return version

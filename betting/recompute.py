@@ -11,12 +11,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from betting import jobs
 from betting.models import Bet, Match
-from betting.selectors import LISTED_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +96,9 @@ def odds_recompute_runs(*, match_id: int) -> int:
 
 
 def match_ids_needing_recompute() -> list[int]:
-    """Matches with bets their current odds have not counted (e.g. committed while the
-    broker was down), and listed matches not priced by this engine yet (no markets)."""
-    behind = Q(bet_sequence__gt=F("bets_counted")) | Q(markets={}, status__in=LISTED_STATUSES)
-    return list(Match.objects.filter(behind).values_list("pk", flat=True))
+    """Matches with bets their current prices have not counted (e.g. committed while the
+    broker was down)."""
+    return list(Match.objects.filter(bet_sequence__gt=F("bets_counted")).values_list("pk", flat=True))
 
 
 def match_ids_recompute_overdue() -> list[int]:

@@ -26,8 +26,9 @@ LISTED_STATUSES = (MatchStatus.OPEN, MatchStatus.SUSPENDED, MatchStatus.SCHEDULE
 
 
 def match_list_listed() -> QuerySet[Match]:
-    """The matches a bettor can see on the front page: not yet finished (with their live state)."""
-    return Match.objects.filter(status__in=LISTED_STATUSES).select_related("live_state")
+    """The matches a bettor can see on the front page: not yet finished (with their live state
+    and markets)."""
+    return Match.objects.filter(status__in=LISTED_STATUSES).select_related("live_state").prefetch_related("market_rows")
 
 
 def match_list_upcoming_open(*, now: datetime) -> QuerySet[Match]:
@@ -36,7 +37,9 @@ def match_list_upcoming_open(*, now: datetime) -> QuerySet[Match]:
 
 
 def match_list_by_ids(match_ids: Iterable[int]) -> list[Match]:
-    return list(Match.objects.filter(pk__in=list(match_ids)).select_related("live_state"))
+    return list(
+        Match.objects.filter(pk__in=list(match_ids)).select_related("live_state").prefetch_related("market_rows")
+    )
 
 
 def bet_list_for_user(*, user_id: int) -> QuerySet[Bet]:

@@ -3,9 +3,12 @@
     scheduled → open ⇄ suspended → closed → settled, and void from any state before settled;
     closed → open too while the feed says the match is in play (its markets are in-play ones).
 
-A settled match's result may be corrected (`match_result_correct`): its bets are settled again
-under the new result, each change a reversal of what the bet was paid and the new payment,
-so balances end as if the right result had come first.
+Every market settles from the final score (`Match.home_goals`, `Match.away_goals`) by the
+engine's own rule (`betting.engine.markets.grade`, docs/bet-types.md). A settled match's score
+may be corrected (`match_result_correct`): each correction raises `result_version`, and every
+bet settled under an older one is graded again; a bet whose outcome changes is settled again,
+a reversal of what it was paid and the new payment, so balances end as if the right score had
+come first.
 
 Settlement takes the match row lock first, then the wallets (in id order): the same order
 as `bet_place`, so a late bet and a settlement never deadlock. Paying once is enforced by
@@ -24,9 +27,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from betting import events, jobs
+from betting.engine.markets import LOST, ONE_X_TWO, VOID, WON, grade, settlement_amount
 from betting.errors import MatchNotFound, MatchTransitionNotAllowed, ResettlementUncollectable
 from betting.matches import match_not_started_check
-from betting.models import Bet, BetStatus, LedgerKind, Match, MatchStatus, Selection, SuspensionReason, Wallet
+from betting.models import (
+    MARKET_STATUS_OF_MATCH,
+    Bet,
+    BetStatus,
+    LedgerKind,
+    Market,
+    Match,
+    MatchStatus,
+    SuspensionReason,
+    Wallet,
+)
 from betting.wallets import CENT, wallet_post
 from config.after_commit import on_commit_robust
 
@@ -51,16 +65,44 @@ def match_lock(match_id: int) -> Match:
         raise MatchNotFound(f"Match {match_id} does not exist.") from None
 
 
+# A final score a side can reach: more than this is a typing error, not football.
+MAX_FINAL_GOALS = 99
+
+
+def result_of_score(home_goals: int, away_goals: int) -> str:
+    """The 1X2 result of a final score: home, draw or away."""
+    return "home" if home_goals > away_goals else "away" if away_goals > home_goals else "draw"
+
+
+def score_check(match: Match, score: tuple[int, int] | None, what: str) -> tuple[int, int]:
+    if score is None or not all(isinstance(g, int) and 0 <= g <= MAX_FINAL_GOALS for g in score):
+        message = f"{what} needs the final score: home_goals and away_goals, whole numbers from 0 to 99."
+        raise MatchTransitionNotAllowed(message, status=match.status, errors={"home_goals": [message]})
+    return score
+
+
+def match_markets_status_follow(match: Match) -> None:
+    """Every market of the match takes the status its match's status gives it."""
+    Market.objects.filter(match=match).update(status=MARKET_STATUS_OF_MATCH[match.status])
+
+
 @transaction.atomic
 def match_transition(
-    *, match_id: int, status: str, result: str = "", reason: str = SuspensionReason.TRADER, publish: bool = True
+    *,
+    match_id: int,
+    status: str,
+    score: tuple[int, int] | None = None,
+    reason: str = SuspensionReason.TRADER,
+    publish: bool = True,
 ) -> Match:
-    """Move a match to `status` if the lifecycle allows it, and publish the change.
+    """Move a match to `status` if the lifecycle allows it, every market with it, and publish
+    the change.
 
     Suspending records `reason` (a trader's, unless the feed says which event); settling
-    needs the result (home, draw or away); settling or voiding enqueues the settlement of the
-    match's bets once the change is committed. `publish=False`: the caller publishes one frame
-    for everything it changed (the feed's processing).
+    needs the final `score` (home goals, away goals), which every market settles from;
+    settling or voiding enqueues the settlement of the match's bets once the change is
+    committed. `publish=False`: the caller publishes one frame for everything it changed (the
+    feed's processing).
     """
     match = match_lock(match_id)
     allowed = ALLOWED_TRANSITIONS[match.status]
@@ -75,13 +117,13 @@ def match_transition(
         # reopen: its markets are in-play markets, and bet_place's clock check still refuses
         # every pre-match bet.
         match_not_started_check(match)
-    if status == MatchStatus.SETTLED and result not in Selection.values:
-        message = "Settling needs the result: home, draw or away."
-        raise MatchTransitionNotAllowed(message, status=match.status, errors={"result": [message]})
+    if status == MatchStatus.SETTLED:
+        match.home_goals, match.away_goals = score_check(match, score, "Settling")
+        match.result = result_of_score(match.home_goals, match.away_goals)
     match.status = status
-    match.result = result if status == MatchStatus.SETTLED else ""
     match.suspended_reason = reason if status == MatchStatus.SUSPENDED else ""
-    match.save(update_fields=["status", "result", "suspended_reason"])
+    match.save(update_fields=["status", "result", "home_goals", "away_goals", "suspended_reason"])
+    match_markets_status_follow(match)
     if publish:
         events.match_status_publish_on_commit(match)
     if status in SETTLING_STATUSES:
@@ -90,26 +132,26 @@ def match_transition(
 
 
 @transaction.atomic
-def match_result_correct(*, match_id: int, result: str, publish: bool = True) -> Match:
-    """Correct the result of a settled match, and settle its bets again under it.
+def match_result_correct(*, match_id: int, score: tuple[int, int] | None, publish: bool = True) -> Match:
+    """Correct the final score of a settled match, and settle its bets again under it.
 
-    The settlement worker reverses what each bet was paid under the old result and pays what
-    it wins under the new one (`match_bets_resettle_batch`). The same result again changes
-    nothing.
+    The settlement worker grades every bet again; each one whose outcome changes has what it
+    was paid reversed and is paid what it wins under the new score
+    (`match_bets_resettle_batch`). The same score again changes nothing.
     """
     match = match_lock(match_id)
-    if result not in Selection.values:
-        message = "The corrected result is home, draw or away."
-        raise MatchTransitionNotAllowed(message, status=match.status, errors={"result": [message]})
+    score = score_check(match, score, "A correction")
     if match.status != MatchStatus.SETTLED:
         raise MatchTransitionNotAllowed(
             f"Match {match_id} is {match.status}: only a settled match's result can be corrected.",
             status=match.status,
         )
-    if match.result == result:
+    if match.final_score == score:
         return match
-    match.result = result
-    match.save(update_fields=["result"])
+    match.home_goals, match.away_goals = score
+    match.result = result_of_score(*score)
+    match.result_version += 1
+    match.save(update_fields=["result", "home_goals", "away_goals", "result_version"])
     if publish:
         events.match_status_publish_on_commit(match)
     on_commit_robust("settlement_request", lambda: settlement_request(match_id=match_id))
@@ -125,14 +167,31 @@ def settlement_request(*, match_id: int) -> None:
         logger.exception("Could not enqueue settle_match for match %s", match_id)
 
 
+OUTCOME_STATUS = {WON: BetStatus.WON, LOST: BetStatus.LOST, VOID: BetStatus.VOID}
+OUTCOME_LEDGER_KIND = {WON: LedgerKind.PAYOUT, LOST: None, VOID: LedgerKind.REFUND}
+
+
+def bet_grade(*, bet: Bet, match: Match) -> str:
+    """WON, LOST or VOID: the bet's market graded on the match's final score. A match settled
+    before scores were recorded has only its 1X2 result, and only 1X2 bets."""
+    score = match.final_score
+    if score is not None:
+        return grade(bet.market, bet.selection, *score)
+    if bet.market != ONE_X_TWO:
+        raise ValueError(f"Match {match.pk} has no final score to settle {bet.market} bet {bet.pk} from.")
+    return WON if bet.selection == match.result else LOST
+
+
 def bet_outcome(*, bet: Bet, match: Match) -> tuple[str, Decimal, str | None]:
-    """A bet's final status, what it pays and the ledger kind of the payment (None: nothing)."""
+    """A bet's final status, what it pays and the ledger kind of the payment (None: nothing).
+
+    A void match refunds every stake; otherwise the market's rule decides: a winner is paid
+    stake x odds rounded down to the cent (the book never pays a fraction more than the
+    price), a void bet (a draw no bet on a draw) gets its stake back, a loser nothing."""
     if match.status == MatchStatus.VOID:
-        return BetStatus.VOID, bet.stake, LedgerKind.REFUND
-    if bet.selection == match.result:
-        # Rounded down to the cent: the book never pays a fraction more than the price.
-        return BetStatus.WON, (bet.stake * bet.odds).quantize(CENT, rounding=ROUND_DOWN), LedgerKind.PAYOUT
-    return BetStatus.LOST, Decimal("0.00"), None
+        return BetStatus.VOID, bet.stake.quantize(CENT, rounding=ROUND_DOWN), LedgerKind.REFUND
+    outcome = bet_grade(bet=bet, match=match)
+    return OUTCOME_STATUS[outcome], settlement_amount(outcome, bet.stake, bet.odds), OUTCOME_LEDGER_KIND[outcome]
 
 
 def match_bets_settle(*, match_id: int) -> int:
@@ -150,20 +209,20 @@ def match_bets_settle(*, match_id: int) -> int:
 
 
 def bets_settled_under_another_result(match: Match) -> QuerySet[Bet]:
-    """Bets of a settled match whose status disagrees with its (corrected) result."""
+    """Bets of a settled match settled under a score since corrected."""
     if match.status != MatchStatus.SETTLED:
         return Bet.objects.none()
-    return Bet.objects.filter(match=match).filter(
-        Q(status=BetStatus.WON) & ~Q(selection=match.result) | Q(status=BetStatus.LOST, selection=match.result)
-    )
+    return Bet.objects.filter(match=match, result_version__lt=match.result_version).exclude(status=BetStatus.OPEN)
 
 
 @transaction.atomic
 def match_bets_resettle_batch(*, match_id: int) -> int:
     """Settle again up to SETTLEMENT_BATCH_SIZE bets settled under a result since corrected.
 
-    Each bet moves to its next settlement round by a conditional UPDATE (its status and round
-    as read), then is paid what it wins under the new result and its old payment is reversed,
+    Each bet is graded again. One whose status and payout stay only takes the new
+    `result_version`; one whose outcome changes moves to its next settlement round by a
+    conditional UPDATE (its status and round as read), then is paid what it wins under the
+    new score and its old payment is reversed,
     both ledger entries naming the round they belong to. Every payment of the batch is written
     before any reversal, so a bettor whose bets only swap wins never sees a dip; a reversal
     the wallet cannot cover fails the whole batch (ResettlementUncollectable) and nothing is
@@ -179,8 +238,17 @@ def match_bets_resettle_batch(*, match_id: int) -> int:
     for bet in bets:
         status, payout, ledger_kind = bet_outcome(bet=bet, match=match)
         old_payout, old_round = bet.payout or Decimal("0.00"), bet.settlement_round
-        claimed = Bet.objects.filter(pk=bet.pk, status=bet.status, settlement_round=old_round).update(
-            status=status, payout=payout, settled_at=now, settlement_round=old_round + 1
+        if status == bet.status and payout == old_payout:
+            Bet.objects.filter(pk=bet.pk, result_version=bet.result_version).update(result_version=match.result_version)
+            continue
+        claimed = Bet.objects.filter(
+            pk=bet.pk, status=bet.status, settlement_round=old_round, result_version=bet.result_version
+        ).update(
+            status=status,
+            payout=payout,
+            settled_at=now,
+            settlement_round=old_round + 1,
+            result_version=match.result_version,
         )
         if claimed != 1:
             continue  # settled again by an earlier run
@@ -202,7 +270,7 @@ def match_bets_resettle_batch(*, match_id: int) -> int:
                 bet=bet.pk,
             )
         wallet_post(wallet=wallet, kind=LedgerKind.REVERSAL, amount=-amount, bet=bet, settlement_round=settlement_round)
-    logger.info("Settled %s bets of match %s again under the result %s", len(bets), match_id, match.result)
+    logger.info("Graded %s bets of match %s again under the score %s", len(bets), match_id, match.final_score)
     return len(bets)
 
 
@@ -230,7 +298,7 @@ def match_bets_settle_batch(*, match_id: int) -> int:
     for bet in bets:
         status, payout, ledger_kind = bet_outcome(bet=bet, match=match)
         claimed = Bet.objects.filter(pk=bet.pk, status=BetStatus.OPEN).update(
-            status=status, payout=payout, settled_at=now
+            status=status, payout=payout, settled_at=now, result_version=match.result_version
         )
         if claimed != 1:
             continue  # settled by an earlier run: never pay twice
@@ -260,12 +328,11 @@ def match_ids_to_close(*, now: datetime) -> list[int]:
 
 
 def match_ids_settling_unfinished() -> list[int]:
-    """Settled or void matches that still have open bets, or bets settled under a result since
+    """Settled or void matches that still have open bets, or bets settled under a score since
     corrected (e.g. the broker was down)."""
     open_bets = Bet.objects.filter(match=OuterRef("pk"), status=BetStatus.OPEN)
-    wrongly_settled = Bet.objects.filter(match=OuterRef("pk")).filter(
-        Q(status=BetStatus.WON) & ~Q(selection=OuterRef("result"))
-        | Q(status=BetStatus.LOST, selection=OuterRef("result"))
+    wrongly_settled = Bet.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(
+        status=BetStatus.OPEN
     )
     unfinished = Exists(open_bets) | Q(status=MatchStatus.SETTLED) & Exists(wrongly_settled)
     return list(Match.objects.filter(status__in=SETTLING_STATUSES).filter(unfinished).values_list("pk", flat=True))

@@ -188,9 +188,10 @@ def match_markets_follow(
         if match.status in (MatchStatus.OPEN, MatchStatus.SUSPENDED):
             match = match_transition(match_id=match.pk, status=MatchStatus.CLOSED, publish=False)
         if match.status == MatchStatus.CLOSED:
-            match = match_transition(match_id=match.pk, status=MatchStatus.SETTLED, result=folded.result, publish=False)
-        elif match.status == MatchStatus.SETTLED and match.result != folded.result:
-            match = match_result_correct(match_id=match.pk, result=folded.result, publish=False)
+            match = match_transition(match_id=match.pk, status=MatchStatus.SETTLED, score=folded.score, publish=False)
+        elif match.status == MatchStatus.SETTLED and match.final_score != folded.score:
+            # Every market settles from the score: a change that keeps the 1X2 result still counts.
+            match = match_result_correct(match_id=match.pk, score=folded.score, publish=False)
     return match
 
 

@@ -10,9 +10,11 @@ from rest_framework import serializers
 
 from betting import events
 from betting.engine.ladder import is_on_ladder
+from betting.engine.markets import ONE_X_TWO, UnknownMarket, market
 from betting.errors import StakeOutOfRange
 from betting.models import Bet, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
+from betting.settlement import MAX_FINAL_GOALS
 from config.api_input import JSONInputSerializer
 from inplay.api.serializers import LiveStateField
 
@@ -31,27 +33,54 @@ class OddsField(serializers.Field):
         return events.odds_as_numbers(value)
 
 
-@extend_schema_field(
-    {
+MARKET_PRICES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {
         "type": "object",
-        "additionalProperties": {"type": "object", "additionalProperties": {"type": "number", "example": 1.9}},
-        "example": {"over_under_2_5": {"over": 1.9, "under": 1.9}},
-    }
-)
+        "additionalProperties": {"type": "number", "nullable": True, "example": 1.9},
+    },
+    "example": {"1x2": {"home": 2.1, "draw": 3.4, "away": 3.5}, "over_under_2_5": {"over": 1.9, "under": 1.9}},
+}
+
+
+@extend_schema_field(MARKET_PRICES_SCHEMA)
 class MarketsField(serializers.Field):
-    """Derived markets, {"over_under_2_5": {"over": 1.9, "under": 1.9}, ...}, prices as JSON numbers."""
+    """Prices of every market by key, {"over_under_2_5": {"over": 1.9, "under": 1.9}, ...}, as JSON
+    numbers; null where the selection is closed."""
 
     def to_representation(self, value: Any) -> Any:
-        return events.markets_as_numbers(value)
+        return {key: events.prices_as_numbers(prices) for key, prices in value.items()}
+
+
+MARKET_FIELDS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "markets": MARKET_PRICES_SCHEMA,
+        "market_status": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": ["open", "suspended", "closed", "settled", "void"]},
+        },
+        "max_stakes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "nullable": True, "format": "decimal", "example": "2500.00"},
+            },
+        },
+    },
+}
 
 
 class MatchOutputSerializer(serializers.ModelSerializer[Match]):
     odds = OddsField(source="current_prices")
     live = LiveStateField(source="*", help_text="The live state from the match's feed; null before it starts.")
-    markets = MarketsField()
     opening_odds = OddsField(source="opening_prices")
     version = serializers.IntegerField(source="odds_version")
     bets = serializers.IntegerField(source="bets_counted")
+    score_prior = serializers.SerializerMethodField()
+    markets = serializers.SerializerMethodField(help_text="Every market's prices by key (null: closed).")
+    market_status = serializers.SerializerMethodField(help_text="Every market's status by key.")
+    max_stakes = serializers.SerializerMethodField(help_text="The largest stake each selection takes now.")
 
     class Meta:
         model = Match
@@ -64,13 +93,52 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
             "suspended_reason",
             "live",
             "result",
+            "home_goals",
+            "away_goals",
             "odds",
             "markets",
+            "market_status",
+            "max_stakes",
             "opening_odds",
             "version",
             "bets",
             "odds_updated_at",
+            "asian_handicap_lines",
+            "score_prior",
         ]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "home_goals": {"type": "number"},
+                "away_goals": {"type": "number"},
+                "rho": {"type": "number"},
+                "source": {"type": "string", "enum": ["model", "trader"]},
+                "fit_id": {"type": "integer", "nullable": True},
+            },
+        }
+    )
+    def get_score_prior(self, obj: Match) -> dict[str, Any]:
+        """Where the prices come from: the expected goals behind them, not the matrix."""
+        return {k: v for k, v in obj.score_prior.items() if k != "matrix"}
+
+    @extend_schema_field(MARKET_FIELDS_SCHEMA["properties"]["markets"])
+    def get_markets(self, obj: Match) -> dict[str, Any]:
+        return markets_state_of(obj)["markets"]
+
+    @extend_schema_field(MARKET_FIELDS_SCHEMA["properties"]["market_status"])
+    def get_market_status(self, obj: Match) -> dict[str, Any]:
+        return markets_state_of(obj)["market_status"]
+
+    @extend_schema_field(MARKET_FIELDS_SCHEMA["properties"]["max_stakes"])
+    def get_max_stakes(self, obj: Match) -> dict[str, Any]:
+        return markets_state_of(obj)["max_stakes"]
+
+
+def markets_state_of(match: Match) -> dict[str, Any]:
+    """Every market of the match as in the `odds` frames (the rows prefetched, or read once)."""
+    return events.markets_state(match.market_rows.all())
 
 
 class OddsVersionOutputSerializer(serializers.ModelSerializer[OddsVersion]):
@@ -81,8 +149,8 @@ class OddsVersionOutputSerializer(serializers.ModelSerializer[OddsVersion]):
         model = OddsVersion
         fields = ["version", "odds", "markets", "bets_counted", "computed_at", "pipeline_latency_ms"]
 
-    def get_odds(self, obj: OddsVersion) -> dict[str, float]:
-        return {"home": float(obj.home), "draw": float(obj.draw), "away": float(obj.away)}
+    def get_odds(self, obj: OddsVersion) -> dict[str, float | None]:
+        return events.odds_as_numbers({"home": obj.home, "draw": obj.draw, "away": obj.away})
 
 
 class DecimalStringField(serializers.DecimalField):
@@ -143,7 +211,17 @@ class PriceInputField(PriceField):
 
 class BetInputSerializer(JSONInputSerializer):
     match = serializers.IntegerField(min_value=1)
-    selection = serializers.ChoiceField(choices=Selection.choices)
+    market = serializers.CharField(
+        max_length=40,
+        default=ONE_X_TWO,
+        help_text="A market key of the match (`1x2`, `double_chance`, `over_under_2_5`, `correct_score`, "
+        "`asian_handicap_minus_0_5`, ... docs/bet-types.md). Omitted: `1x2`.",
+    )
+    selection = serializers.CharField(
+        max_length=16,
+        help_text="One of the market's selections: `home`/`draw`/`away` for 1X2, `over`/`under`, `yes`/`no`, "
+        "`2-1` or `other` for correct score, ...",
+    )
     stake = StakeField(help_text="Between BET_MIN_STAKE and BET_MAX_STAKE (0.10 and 10000.00 by default).")
     odds = PriceInputField(
         required=False, help_text="The price the bettor saw. Required unless `accept_odds_change` is `any`."
@@ -157,6 +235,21 @@ class BetInputSerializer(JSONInputSerializer):
             raise serializers.ValidationError(exc.message) from None
         return value
 
+    def validate_market(self, value: str) -> str:
+        try:
+            market(value)
+        except UnknownMarket:
+            raise serializers.ValidationError(f"Unknown market {value!r} (docs/bet-types.md lists them).") from None
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        selections = market(attrs["market"]).selections
+        if attrs["selection"] not in selections:
+            raise serializers.ValidationError(
+                {"selection": [f"{attrs['market']} has the selections {', '.join(selections)}."]}
+            )
+        return attrs
+
 
 class BetOutputSerializer(serializers.ModelSerializer[Bet]):
     match = serializers.IntegerField(source="match_id")
@@ -167,6 +260,7 @@ class BetOutputSerializer(serializers.ModelSerializer[Bet]):
         fields = [
             "id",
             "match",
+            "market",
             "selection",
             "stake",
             "odds",
@@ -202,8 +296,14 @@ class MatchCreateInputSerializer(JSONInputSerializer):
     away_team = serializers.CharField(max_length=100)
     kickoff = serializers.DateTimeField()
     opening_odds = OpeningOddsField(
-        help_text="Opening prices of home, draw and away: decimal odds on the price ladder, from 1.01 to 1000, "
-        "each a JSON number (as every response sends odds) or a decimal string."
+        required=False,
+        help_text="A trader's opening prices of home, draw and away (decimal odds on the ladder, 1.01 to 1000, "
+        "each a JSON number or a decimal string): every market is then priced from the score distribution they "
+        "stand for, and the override is recorded. Omitted: the team model prices the match (400 if it has no "
+        "ratings for the teams).",
+    )
+    league = serializers.CharField(
+        max_length=40, required=False, help_text="The teams' league for the team model (default: the home team's)."
     )
     status = serializers.ChoiceField(choices=MATCH_CREATE_STATUSES, default=MatchStatus.SCHEDULED)
 
@@ -222,4 +322,17 @@ class MatchCreateInputSerializer(JSONInputSerializer):
 
 
 class MatchSettleInputSerializer(JSONInputSerializer):
-    result = serializers.ChoiceField(choices=Selection.choices)
+    """The final score, which every market settles from. The 1X2 `result` alone cannot settle
+    the other markets (totals, correct score, handicaps), so it is refused."""
+
+    home_goals = serializers.IntegerField(min_value=0, max_value=MAX_FINAL_GOALS)
+    away_goals = serializers.IntegerField(min_value=0, max_value=MAX_FINAL_GOALS)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and "result" in data and "home_goals" not in data:
+            message = (
+                "Give the final score (home_goals, away_goals): every market settles from it, "
+                "and the 1X2 result alone cannot settle totals, correct score or handicaps."
+            )
+            raise serializers.ValidationError({"home_goals": [message], "away_goals": [message]})
+        return super().to_internal_value(data)

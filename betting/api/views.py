@@ -82,8 +82,9 @@ class MatchListApi(generics.ListAPIView[Match]):
     @extend_schema(
         request=MatchCreateInputSerializer,
         responses={201: MatchOutputSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
-        summary="Trading (`betting.trade_match`): create a match with its opening odds, scheduled unless `status` "
-        "is open (refused once kick-off has passed).",
+        summary="Trading (`betting.trade_match`): create a match with every market priced by the team model, or "
+        "from a trader's `opening_odds` (recorded); scheduled unless `status` is open (refused once kick-off has "
+        "passed).",
     )
     def post(self, request: Request) -> Response:
         serializer = MatchCreateInputSerializer(data=request.data)
@@ -93,8 +94,10 @@ class MatchListApi(generics.ListAPIView[Match]):
             home_team=data["home_team"],
             away_team=data["away_team"],
             kickoff=data["kickoff"],
-            opening=data["opening_odds"],
+            opening=data.get("opening_odds"),
+            league=data.get("league"),
             status=data["status"],
+            created_by=request.user,
         )
         return Response(MatchOutputSerializer(match).data, status=status.HTTP_201_CREATED)
 
@@ -103,7 +106,7 @@ class MatchListApi(generics.ListAPIView[Match]):
 class MatchDetailApi(generics.RetrieveAPIView[Match]):
     serializer_class = MatchOutputSerializer
     permission_classes = [permissions.AllowAny]
-    queryset = Match.objects.all()
+    queryset = Match.objects.prefetch_related("market_rows")
 
 
 @extend_schema_view(
@@ -148,18 +151,19 @@ class MatchSettleApi(MatchTransitionApi):
     @extend_schema(
         request=MatchSettleInputSerializer,
         responses={200: MatchOutputSerializer, 400: BAD_REQUEST, **TRANSITION_ERRORS},
-        summary="Settlement (`betting.settle_match`): enter the result of a closed match; the settlement worker "
-        "settles its bets.",
+        summary="Settlement (`betting.settle_match`): enter the final score of a closed match; the settlement "
+        "worker settles every bet of every market from it.",
     )
     def post(self, request: Request, pk: int) -> Response:
         get_object_or_404(Match, pk=pk)
         serializer = MatchSettleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        match = self.settle(match_id=pk, result=serializer.validated_data["result"])
+        data = serializer.validated_data
+        match = self.settle(match_id=pk, score=(data["home_goals"], data["away_goals"]))
         return Response(MatchOutputSerializer(match).data)
 
-    def settle(self, *, match_id: int, result: str) -> Match:
-        return settlement.match_transition(match_id=match_id, status=self.target_status, result=result)
+    def settle(self, *, match_id: int, score: tuple[int, int]) -> Match:
+        return settlement.match_transition(match_id=match_id, status=self.target_status, score=score)
 
 
 class MatchCorrectApi(MatchSettleApi):
@@ -168,14 +172,14 @@ class MatchCorrectApi(MatchSettleApi):
     @extend_schema(
         request=MatchSettleInputSerializer,
         responses={200: MatchOutputSerializer, 400: BAD_REQUEST, **TRANSITION_ERRORS},
-        summary="Settlement (`betting.settle_match`): correct the result of a settled match; the settlement "
-        "worker reverses what its bets were paid and settles them again.",
+        summary="Settlement (`betting.settle_match`): correct the final score of a settled match; the settlement "
+        "worker grades every bet again, reverses what changed and pays it again.",
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
-    def settle(self, *, match_id: int, result: str) -> Match:
-        return settlement.match_result_correct(match_id=match_id, result=result)
+    def settle(self, *, match_id: int, score: tuple[int, int]) -> Match:
+        return settlement.match_result_correct(match_id=match_id, score=score)
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -220,11 +224,12 @@ class BetListCreateApi(APIView):
             400: BAD_REQUEST,
             401: UNAUTHENTICATED,
             409: error(
-                "Refused by the book, nothing debited: `odds_changed` (with the current `odds` and `version`), "
-                "`market_suspended` (with the `reason`: goal, red_card, penalty or trader), `match_not_open` "
-                "(with its `status`), `match_started`, `insufficient_funds` (with the `balance` and `available`), "
-                "or the account's own limits: `stake_limit` (with `max_stake`), `loss_limit_reached` (with "
-                "`period`, `limit`, `remaining`)."
+                "Refused by the book, nothing debited: `odds_changed` (with the market's current `odds` and the "
+                "`version`), `stake_too_high` (with the `max_stake` the selection takes now), `market_suspended` "
+                "(with the `reason`: goal, red_card, penalty or trader), `market_closed`, `selection_closed`, "
+                "`match_not_open` (with its `status`), `match_started`, `insufficient_funds` (with the `balance` "
+                "and `available`), or the account's own limits: `stake_limit` (with `max_stake`), "
+                "`loss_limit_reached` (with `period`, `limit`, `remaining`)."
             ),
             403: error("`self_excluded` or `on_break`: the account takes no bet until `ends_at`."),
             422: error("`idempotency_key_reused`: the key was used for a different request body."),
@@ -255,6 +260,7 @@ class BetListCreateApi(APIView):
 def bet_arguments(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "match_id": data["match"],
+        "market": data["market"],
         "selection": data["selection"],
         "stake": data["stake"],
         "quoted_odds": data.get("odds"),

@@ -225,6 +225,7 @@ def test_acceptance_publishes_bet_and_wallet_events_to_the_bettor_only(
                 "type": "bet",
                 "id": bet_id,
                 "match": match.pk,
+                "market": "1x2",
                 "selection": "home",
                 "stake": "10.00",
                 "odds": 2.1,

@@ -120,7 +120,10 @@ def test_the_settle_permission_is_separate_from_trading(db) -> None:
     client = client_of(trader_only)
     match = MatchFactory()
     assert client.post(f"/api/matches/{match.pk}/close/").status_code == 200
-    assert client.post(f"/api/matches/{match.pk}/settle/", {"result": "home"}, format="json").status_code == 403
+    assert (
+        client.post(f"/api/matches/{match.pk}/settle/", {"home_goals": 1, "away_goals": 0}, format="json").status_code
+        == 403
+    )
     assert client.post(f"/api/matches/{match.pk}/void/").status_code == 403
     match.refresh_from_db()
     assert match.status == MatchStatus.CLOSED

@@ -22,24 +22,42 @@ from hypothesis import strategies as st
 
 from betting import events, jobs, matches, placement, pricing, recompute
 from betting.checks import odds_engine_settings_check
-from betting.engine.model import BookTotals, compute_quote
-from betting.models import Bet, Match, MatchBook, OddsVersion
-from betting.pricing import engine_params, match_odds_recompute
+from betting.engine.book import price_markets
+from betting.engine.markets import match_markets
+from betting.engine.money import BookTotals
+from betting.models import Bet, Market, Match, OddsVersion
+from betting.pricing import book_params, match_odds_recompute, totals_of
+from betting.priors import prior_matrix
 from betting.tests.factories import MatchFactory
 from betting.wallets import wallet_adjust
 
 pytestmark = pytest.mark.django_db
 
 
+# Bets seeded on a spread of markets: every kind, a void-able one (draw no bet) included.
+SEEDED = (
+    ("1x2", "home"),
+    ("1x2", "draw"),
+    ("1x2", "away"),
+    ("over_under_2_5", "over"),
+    ("both_teams_to_score", "no"),
+    ("draw_no_bet", "away"),
+    ("double_chance", "home_or_draw"),
+    ("correct_score", "1-1"),
+)
+
+
 def seed_bets(match: Match, user: Any, count: int, *, start: int | None = None) -> None:
     """Insert `count` bets straight into the table (as bet_place would number them), fast."""
     rng = random.Random(count)
     first = (match.bet_sequence if start is None else start) + 1
+    picks = [rng.choice(SEEDED) for _ in range(count)]
     Bet.objects.bulk_create(
         Bet(
             user=user,
             match=match,
-            selection=rng.choice(("home", "draw", "away")),
+            market=picks[sequence - first][0],
+            selection=picks[sequence - first][1],
             stake=Decimal(rng.randint(100, 5000)) / 100,
             odds=Decimal("2.50"),
             odds_version=match.odds_version,
@@ -50,13 +68,24 @@ def seed_bets(match: Match, user: Any, count: int, *, start: int | None = None) 
     Match.objects.filter(pk=match.pk).update(bet_sequence=first + count - 1)
 
 
-def totals_from_scratch(match: Match) -> BookTotals:
-    stakes: dict[str, Decimal] = {}
-    payouts: dict[str, Decimal] = {}
-    for bet in Bet.objects.filter(match=match):
-        stakes[bet.selection] = stakes.get(bet.selection, Decimal(0)) + bet.stake
-        payouts[bet.selection] = payouts.get(bet.selection, Decimal(0)) + bet.stake * bet.odds
-    return BookTotals(stakes=stakes, payouts=payouts)
+def totals_from_scratch(match: Match) -> dict[str, BookTotals]:
+    """Every market's money, summed afresh from its bets."""
+    return pricing.totals_add({}, Bet.objects.filter(match=match).values_list("market", "selection", "stake", "odds"))
+
+
+def book_of(match: Match) -> dict[str, BookTotals]:
+    """Every market's running totals as the recompute stored them (markets with money only)."""
+    return {row.key: totals_of(row) for row in Market.objects.filter(match=match) if row.stakes}
+
+
+def full_quotes(match: Match) -> dict[str, Any]:
+    """Every market priced afresh from the prior and every bet."""
+    markets = match_markets(match.asian_handicap_lines)
+    return price_markets(prior_matrix(match.score_prior), markets, totals_from_scratch(match), book_params())
+
+
+def stored_prices(match: Match) -> dict[str, dict[str, str | None]]:
+    return {row.key: row.prices for row in Market.objects.filter(match=match)}
 
 
 # --- Incremental running totals -------------------------------------------------------
@@ -75,10 +104,7 @@ def test_running_totals_equal_the_sums_of_every_bet(match, user, django_capture_
                 accept_odds_change="any",
             )
     match.refresh_from_db()
-    book = MatchBook.objects.get(match=match)
-    expected = totals_from_scratch(match)
-    assert book.stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
-    assert book.payouts == {s: expected.payout(s) for s in ("home", "draw", "away")}
+    assert book_of(match) == totals_from_scratch(match)
     assert match.bets_counted == match.bet_sequence == 40
 
 
@@ -88,9 +114,10 @@ def test_incremental_prices_equal_a_full_recompute(match, user) -> None:
     seed_bets(match.__class__.objects.get(pk=match.pk), user, 57)
     match_odds_recompute(match_id=match.pk)
     match.refresh_from_db()
-    full = compute_quote(match.opening_prices, totals_from_scratch(match), engine_params())
-    assert match.current_prices == full.prices
-    assert match.markets == pricing.markets_as_strings(full.markets)
+    full = full_quotes(match)
+    assert match.current_prices == full["1x2"].prices  # the 1X2 columns mirror the 1x2 market
+    assert stored_prices(match) == {key: pricing.market_row_values(q)["prices"] for key, q in full.items()}
+    assert book_of(match) == totals_from_scratch(match)
     assert match.bets_counted == 357
 
 
@@ -104,12 +131,9 @@ def test_running_totals_never_drift_whatever_the_recompute_points(user, batches:
             seed_bets(Match.objects.get(pk=target.pk), user, count)
         match_odds_recompute(match_id=target.pk)
     target.refresh_from_db()
-    expected = totals_from_scratch(target)
-    book = MatchBook.objects.get(match=target)
-    assert book.stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
-    assert book.payouts == {s: expected.payout(s) for s in ("home", "draw", "away")}
+    assert book_of(target) == totals_from_scratch(target)
     assert target.bets_counted == target.bet_sequence == sum(batches)
-    assert target.current_prices == compute_quote(target.opening_prices, expected, engine_params()).prices
+    assert target.current_prices == full_quotes(target)["1x2"].prices
 
 
 def test_a_recompute_reads_only_the_new_bets(match, user) -> None:
@@ -140,9 +164,9 @@ def test_the_engine_runs_outside_any_transaction(monkeypatch, match, user) -> No
 
     def quote_recording(*args, **kwargs):
         seen.append(connection.in_atomic_block)
-        return compute_quote(*args, **kwargs)
+        return price_markets(*args, **kwargs)
 
-    monkeypatch.setattr(pricing, "compute_quote", quote_recording)
+    monkeypatch.setattr(pricing, "price_markets", quote_recording)
     seed_bets(match, user, 5)
     assert match_odds_recompute(match_id=match.pk) is not None
     assert seen == [False]
@@ -168,15 +192,14 @@ def test_a_recompute_that_loses_the_race_to_write_prices_again(monkeypatch, matc
                 seed_bets(Match.objects.get(pk=match.pk), user, 2)  # so the late one has bets to count
             finally:
                 racing["now"] = False
-        return compute_quote(*args, **kwargs)
+        return price_markets(*args, **kwargs)
 
-    monkeypatch.setattr(pricing, "compute_quote", quote_with_a_rival)
+    monkeypatch.setattr(pricing, "price_markets", quote_with_a_rival)
     seed_bets(match, user, 4)
     match_odds_recompute(match_id=match.pk)
     match.refresh_from_db()
-    expected = totals_from_scratch(match)
     assert match.bets_counted == match.bet_sequence == 4 + 5 * races_lost
-    assert MatchBook.objects.get(match=match).stakes == {s: expected.stake(s) for s in ("home", "draw", "away")}
+    assert book_of(match) == totals_from_scratch(match)
     versions = list(OddsVersion.objects.filter(match=match).order_by("version").values_list("version", flat=True))
     assert versions == list(range(versions[0], versions[0] + len(versions)))
     assert match.odds_version == versions[-1]
@@ -186,7 +209,7 @@ def test_nothing_new_means_no_version(match, user) -> None:
     seed_bets(match, user, 3)
     assert match_odds_recompute(match_id=match.pk) is not None
     assert match_odds_recompute(match_id=match.pk) is None
-    assert OddsVersion.objects.filter(match=match).count() == 1  # the factory makes no opening version
+    assert OddsVersion.objects.filter(match=match).count() == 2  # the opening version and this one
 
 
 # --- History ------------------------------------------------------------------------
@@ -201,7 +224,8 @@ def test_every_recompute_with_new_bets_is_a_version_with_its_history(match, user
     assert (first.version, first.bets_counted) == (2, 10)
     assert (second.version, second.bets_counted) == (3, 15)
     assert second.pipeline_latency_ms is not None and second.pipeline_latency_ms >= 0
-    assert set(second.markets) == {"over_under_2_5", "both_teams_to_score"}
+    assert list(second.markets) == [m.key for m in match_markets(match.asian_handicap_lines)]
+    assert set(second.markets["correct_score"]) >= {"0-0", "4-4", "other"}
     assert second.computed_at <= timezone.now()
 
 
@@ -212,12 +236,12 @@ def test_odds_history_api_is_paginated_newest_first(api_client, match, user) -> 
     reply = api_client.get(f"/api/matches/{match.pk}/odds-history/")
     assert reply.status_code == 200
     body = reply.json()
-    assert body["count"] == 55 and len(body["results"]) == 50 and body["next"]
+    assert body["count"] == 56 and len(body["results"]) == 50 and body["next"]
     newest = body["results"][0]
     assert newest["version"] == 56 and newest["bets_counted"] == 55
     assert set(newest) == {"version", "odds", "markets", "bets_counted", "computed_at", "pipeline_latency_ms"}
     assert isinstance(newest["markets"]["over_under_2_5"]["over"], float)
-    assert api_client.get(body["next"]).json()["results"][-1]["version"] == 2
+    assert api_client.get(body["next"]).json()["results"][-1]["version"] == 1  # the opening
     assert api_client.get("/api/matches/999999/odds-history/").status_code == 404
 
 
@@ -232,12 +256,18 @@ def test_new_matches_are_priced_with_markets_from_the_start(api_client) -> None:
         opening={"home": Decimal("2.10"), "draw": Decimal("3.40"), "away": Decimal("3.50")},
     )
     detail = api_client.get(f"/api/matches/{match.pk}/").json()
-    assert detail["odds"] == {"home": 2.1, "draw": 3.4, "away": 3.5}
+    # The typed odds stand for a score distribution; the book prices it with its own margin.
+    assert detail["odds"] == detail["markets"]["1x2"] == detail["opening_odds"]
+    assert all(abs(detail["odds"][s] - typed) <= 0.1 for s, typed in (("home", 2.1), ("draw", 3.4), ("away", 3.5)))
+    assert detail["score_prior"]["source"] == "trader"
+    assert len(detail["markets"]) == 15 and len(detail["asian_handicap_lines"]) == 5
     over_under = detail["markets"]["over_under_2_5"]
     assert 1 / over_under["over"] + 1 / over_under["under"] >= 1.05
+    assert set(detail["market_status"].values()) == {"open"}
+    assert all(float(m) > 0 for stakes in detail["max_stakes"].values() for m in stakes.values() if m is not None)
     listed = api_client.get("/api/matches/").json()["results"]
     assert listed[0]["markets"] == detail["markets"]
-    assert OddsVersion.objects.get(match=match, version=1).markets == match.markets
+    assert OddsVersion.objects.get(match=match, version=1).markets == stored_prices(match)
 
 
 def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
@@ -251,14 +281,20 @@ def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
         "version",
         "odds",
         "markets",
+        "market_status",
+        "max_stakes",
         "status",
         "suspended_reason",
         "live",
         "bets",
         "ts",
     }
+    keys = [m.key for m in match_markets(match.asian_handicap_lines)]
+    assert list(frame["markets"]) == list(frame["market_status"]) == list(frame["max_stakes"]) == keys
     assert set(frame["markets"]["both_teams_to_score"]) == {"yes", "no"}
-    assert all(isinstance(p, float) for m in frame["markets"].values() for p in m.values())
+    assert frame["markets"]["1x2"] == frame["odds"]
+    assert all(isinstance(p, float) for m in frame["markets"].values() for p in m.values() if p is not None)
+    assert all(isinstance(s, str) for m in frame["max_stakes"].values() for s in m.values() if s is not None)
 
 
 # --- Coalescing ----------------------------------------------------------------------
@@ -348,14 +384,15 @@ def test_bets_committed_while_the_broker_is_down_move_the_odds_after_reconcile(
             assert bet.pk is not None  # the bet stands though its recompute could not be enqueued
     match.refresh_from_db()
     assert match.bet_sequence == 3 and match.bets_counted == 0  # committed, not yet counted
-    assert match.odds_away == Decimal("3.50")
+    opening_away = match.odds_away
+    assert opening_away == match.opening_away
     assert cache.get(recompute._pending_key(match.pk)) is None  # a failed enqueue leaves no stale flag
 
     # The broker is back; beat runs the reconciliation (eager here: the recompute runs inline).
     assert run_task(jobs.RECONCILE_ODDS) == [match.pk]
     match.refresh_from_db()
     assert match.bets_counted == 3
-    assert match.odds_away < Decimal("3.50")
+    assert match.odds_away < opening_away
     assert run_task(jobs.RECONCILE_ODDS) == []
 
 
@@ -380,14 +417,6 @@ def test_reconcile_forces_a_recompute_whose_request_was_lost_under_its_pending_f
     assert len(enqueued) == 2  # overdue: enqueued again despite the flag
 
 
-def test_reconcile_prices_listed_matches_that_have_no_markets_yet(match, run_task) -> None:
-    assert match.markets == {}
-    assert run_task(jobs.RECONCILE_ODDS) == [match.pk]
-    match.refresh_from_db()
-    assert set(match.markets) == {"over_under_2_5", "both_teams_to_score"}
-    assert match.current_prices == match.opening_prices  # no bets: the trader's prices stand
-
-
 # --- Settings ---------------------------------------------------------------------------
 
 
@@ -396,8 +425,14 @@ def test_a_band_too_narrow_for_the_ladder_is_refused_at_start_up(settings) -> No
     settings.ODDS_MARGIN_MAX = Decimal("0.06")
     errors = odds_engine_settings_check()
     assert [e.id for e in errors] == ["betting.E001"] and "margin_max" in errors[0].msg
+    settings.ODDS_MARGIN_MAX = Decimal("0.09")
     settings.ODDS_MARGIN_METHOD = "guess"
     assert odds_engine_settings_check()[0].id == "betting.E001"
+    settings.ODDS_MARGIN_METHOD = "power"
+    settings.ODDS_LIABILITY_LIMITS = {"correct_score": Decimal("-1")}
+    assert "liability limit" in odds_engine_settings_check()[0].msg
+    settings.ODDS_LIABILITY_LIMITS = {"exotic": Decimal("100")}
+    assert "unknown market kinds" in odds_engine_settings_check()[0].msg
 
 
 def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> None:
@@ -406,4 +441,5 @@ def test_admin_shows_the_running_totals_read_only(admin_client, match, user) -> 
     page = admin_client.get(f"/admin/betting/match/{match.pk}/change/")
     assert page.status_code == 200
     content = page.content.decode()
-    assert "Stake home" in content and 'name="book-0-stake_home"' not in content  # shown, not editable
+    assert "over_under_2_5" in content and "correct_score" in content
+    assert 'name="market_rows-0-prices"' not in content  # shown, not editable

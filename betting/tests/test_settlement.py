@@ -160,14 +160,18 @@ def test_transitions_outside_the_lifecycle_are_409(staff_client, start, action) 
 def test_settling_needs_a_closed_match_and_a_result(
     staff_client, bets, match, django_capture_on_commit_callbacks
 ) -> None:
-    assert staff_client.post(f"/api/matches/{match.pk}/settle/", {"result": "home"}, format="json").status_code == 409
+    score = {"home_goals": 2, "away_goals": 0}
+    assert staff_client.post(f"/api/matches/{match.pk}/settle/", score, format="json").status_code == 409
     staff_client.post(f"/api/matches/{match.pk}/close/")
-    for body in ({}, {"result": "nobody"}):
+    for body in ({}, {"result": "home"}, {"home_goals": 2}, {"home_goals": "two", "away_goals": 0}):
         reply = staff_client.post(f"/api/matches/{match.pk}/settle/", body, format="json")
-        assert reply.status_code == 400 and "result" in reply.json()["errors"]
+        assert (reply.status_code == 400 and "home_goals" in reply.json()["errors"]) or "away_goals" in reply.json()[
+            "errors"
+        ]
     with django_capture_on_commit_callbacks(execute=True):
-        reply = staff_client.post(f"/api/matches/{match.pk}/settle/", {"result": "home"}, format="json")
+        reply = staff_client.post(f"/api/matches/{match.pk}/settle/", score, format="json")
     assert reply.status_code == 200 and reply.json()["result"] == "home"
+    assert (reply.json()["home_goals"], reply.json()["away_goals"]) == (2, 0)
     # The eager settlement task ran on commit.
     assert Bet.objects.get(pk=bets["home"].pk).status == BetStatus.WON
 
@@ -189,12 +193,14 @@ def test_staff_create_a_match_with_opening_odds(staff_client) -> None:
         "home_team": "Lille",
         "away_team": "Lens",
         "kickoff": (timezone.now() + timedelta(days=2)).isoformat(),
-        "opening_odds": {"home": "2.10", "draw": "3.40", "away": "3.50"},
+        "opening_odds": {"home": "2.06", "draw": "3.20", "away": "3.30"},
     }
     reply = staff_client.post("/api/matches/", body, format="json")
     assert reply.status_code == 201, reply.content
     created = reply.json()
+    # The typed odds (10% overround) stand for a score distribution the book prices with its 5%.
     assert created["status"] == "scheduled" and created["odds"] == {"home": 2.1, "draw": 3.4, "away": 3.5}
+    assert set(created["market_status"].values()) == {"suspended"}  # scheduled: priced, not yet bettable
     assert Match.objects.get(pk=created["id"]).odds_versions.count() == 1
 
 

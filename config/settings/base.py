@@ -216,13 +216,18 @@ DEPENDENCY_RETRY_AFTER_SECONDS = env.int("DEPENDENCY_RETRY_AFTER_SECONDS", defau
 
 # --- Odds pipeline ------------------------------------------------------------
 ODDS_MARGIN = Decimal(env("ODDS_MARGIN", default="0.05"))
-ODDS_PRIOR_LIQUIDITY = Decimal(env("ODDS_PRIOR_LIQUIDITY", default="2000"))
-# The odds engine (betting/engine/model.py; docs/odds-engine.md, "Parameters"). The band's top must sit
-# at least 0.03 above ODDS_MARGIN: that is what rounding three prices down the ladder can add.
+# The 1X2 market's margin band (docs/odds-engine.md). The band's top must sit at least 0.03
+# above ODDS_MARGIN: that is what rounding three prices down the ladder can add.
 ODDS_MARGIN_MAX = Decimal(env("ODDS_MARGIN_MAX", default="0.09"))
+# How a trader's typed 1X2 odds lose their margin before a score distribution is fitted to them.
 ODDS_MARGIN_METHOD = env("ODDS_MARGIN_METHOD", default="power")  # "power" or "shin"
-ODDS_LIABILITY_WEIGHT = Decimal(env("ODDS_LIABILITY_WEIGHT", default="0.25"))
-ODDS_MAX_MOVE_TICKS = env.int("ODDS_MAX_MOVE_TICKS", default=0)  # 0: a price may drift any distance
+# The multi-market book (docs/odds-engine.md): money moving the score distribution, and the most
+# the book may lose on one market of each kind ("correct_score=5000,1x2=20000"; kinds not named
+# keep the engine's defaults). The maximum stake of every selection follows from the limit.
+ODDS_BOOK_LIQUIDITY = Decimal(env("ODDS_BOOK_LIQUIDITY", default="5000"))
+ODDS_LIABILITY_LIMITS = {
+    kind: Decimal(amount) for kind, amount in env.dict("ODDS_LIABILITY_LIMITS", default={}).items()
+}
 # Coalesced recomputes of one match start at least this far apart: bounds the recomputes
 # (and publishes) of a burst to duration / interval + 2.
 ODDS_RECOMPUTE_MIN_INTERVAL = env.float("ODDS_RECOMPUTE_MIN_INTERVAL", default=0.05)

@@ -215,7 +215,7 @@ async def test_settling_the_match_settles_the_bets_and_the_balance_live(browser,
     home_bet, away_bet = sorted(await own_bets(page, match_id), key=lambda bet: bet["selection"] != "home")
 
     assert staff.post(f"/matches/{match_id}/close/").status_code == 200
-    assert staff.post(f"/matches/{match_id}/settle/", json={"result": "home"}).status_code == 200
+    assert staff.post(f"/matches/{match_id}/settle/", json={"home_goals": 2, "away_goals": 1}).status_code == 200
 
     won = f'tr[data-bet-id="{home_bet["id"]}"]'
     await wait_js(bets_page, f"document.querySelector('{won} .status').textContent === 'won'")

@@ -73,7 +73,8 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
             "home_team": "Private FC",
             "away_team": "Events United",
             "kickoff": kickoff,
-            "opening_odds": {"home": "2.10", "draw": "3.40", "away": "3.50"},
+            # Typed odds the book, with its 5% 1X2 margin, prices at 2.10 / 3.40 / 3.50.
+            "opening_odds": {"home": "2.06", "draw": "3.20", "away": "3.30"},
             "status": "open",
         },
     )
@@ -109,6 +110,7 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
             "type": "bet",
             "id": bet["id"],
             "match": match_id,
+            "market": "1x2",
             "selection": "home",
             "stake": "400.00",
             "odds": 2.1,
@@ -121,7 +123,7 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
         seen_by_bob += await drain(b_ws, 1.0)
         assert private(seen_by_bob) == []
 
-        for action, body in (("close", None), ("settle", {"result": "home"})):
+        for action, body in (("close", None), ("settle", {"home_goals": 2, "away_goals": 0})):
             reply = await staff.post(f"/api/matches/{match_id}/{action}/", json=body)
             assert reply.status_code == 200, reply.text
 

@@ -7,6 +7,7 @@ import pytest
 
 from bench.hooks import EXTRA_DELAY_MS, INLINE, hooks_apply
 from betting import placement, pricing
+from betting.models import Bet, Match
 from betting.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +54,19 @@ def test_inline_baseline_recomputes_and_publishes_in_the_bet_transaction(
 
 def test_extra_delay_slows_only_a_recompute_with_bets_to_count(match, requested) -> None:
     assert hooks_apply({EXTRA_DELAY_MS: "50"}) == [EXTRA_DELAY_MS]
+    # One bet to count, written straight into the table (no recompute requested).
+    Bet.objects.create(
+        user=UserFactory.create(),
+        match=match,
+        selection="home",
+        stake=Decimal(1),
+        odds=Decimal(2),
+        odds_version=1,
+        sequence=1,
+    )
+    Match.objects.filter(pk=match.pk).update(bet_sequence=1)
     started = time.monotonic()
-    assert pricing.match_odds_recompute(match_id=match.pk) is not None  # no markets yet: priced
+    assert pricing.match_odds_recompute(match_id=match.pk) is not None
     assert time.monotonic() - started >= 0.05
     started = time.monotonic()
     assert pricing.match_odds_recompute(match_id=match.pk) is None  # nothing new: no delay
