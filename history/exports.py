@@ -46,7 +46,7 @@ def bet_rows(bets: QuerySet[Bet]) -> Iterator[list[Any]]:
             text_cell(bet.match.home_team),
             text_cell(bet.match.away_team),
             bet.match.kickoff.isoformat(),
-            "1x2",
+            bet.market,
             bet.selection,
             f"{bet.stake:.2f}",
             f"{bet.odds:.2f}",

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from betting.engine.markets import KINDS, ONE_X_TWO
+from betting.engine.markets import ASIAN_HANDICAP, KINDS, OVER_UNDER
 from betting.models import Bet, LedgerEntry
 
 MARKETS = KINDS  # what the `market` filter accepts: the market kinds of the catalogue
+LINED_KINDS = (OVER_UNDER, ASIAN_HANDICAP)  # kinds with a market per line, keyed "<kind>_<line>"
 
 
 def within_days(queryset: QuerySet[Any], *, field: str, date_from: date | None, date_to: date | None) -> QuerySet[Any]:
@@ -37,9 +38,10 @@ def bet_history(
     bets = Bet.objects.filter(user_id=user_id).select_related("match").order_by("-created_at", "-id")
     if status:
         bets = bets.filter(status=status)
-    if market and market != ONE_X_TWO:
-        # Every bet is on the 1X2 market until bets record their market; then this filters on it.
-        bets = bets.none()
+    if market in LINED_KINDS:
+        bets = bets.filter(market__startswith=f"{market}_")  # over_under_2_5, asian_handicap_minus_0_5, ...
+    elif market:
+        bets = bets.filter(market=market)  # a kind with one market: its key is the kind
     return within_days(bets, field="created_at", date_from=date_from, date_to=date_to)
 
 

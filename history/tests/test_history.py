@@ -82,6 +82,11 @@ def test_bets_filter_by_status_market_and_days(client, bettor) -> None:
     assert client.get("/api/bets/?status=open").json()["count"] == 3
     assert client.get("/api/bets/?market=1x2").json()["count"] == 5
     assert client.get("/api/bets/?market=over_under").json()["count"] == 0
+    Bet.objects.filter(pk__in=Bet.objects.filter(user=bettor).values("pk")[:1]).update(
+        market="over_under_2_5", selection="over"
+    )
+    assert client.get("/api/bets/?market=over_under").json()["count"] == 1
+    assert client.get("/api/bets/?market=1x2").json()["count"] == 4
     assert client.get("/api/bets/?date_from=2026-03-02").json()["count"] == 2
     assert client.get("/api/bets/?date_to=2026-03-01").json()["count"] == 3  # the whole UTC day, to its last second
     assert client.get("/api/bets/?date_from=2026-03-01&date_to=2026-03-01&status=open").json()["count"] == 3
