@@ -21,6 +21,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
+from betting.events import odds_as_numbers
 from betting.idempotency import request_fingerprint
 from betting.models import BetStatus, LedgerKind, Match, OddsVersion
 from betting.selectors import match_list_listed, wallet_for_user
@@ -44,12 +45,11 @@ logger = logging.getLogger(__name__)
 
 
 def chart_point(version: OddsVersion) -> dict[str, Any]:
+    """One point of the 1X2 chart; a closed selection's price is null (a gap in its line)."""
     return {
         "version": version.version,
         "t": version.computed_at.timestamp(),
-        "home": float(version.home),
-        "draw": float(version.draw),
-        "away": float(version.away),
+        **odds_as_numbers({"home": version.home, "draw": version.draw, "away": version.away}),
     }
 
 
