@@ -8,7 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from betting.models import Match, MatchStatus, OddsVersion
+from betting.models import Match, MatchStatus, OddsVersion, PriceOverride
 from betting.permissions import TRADERS_GROUP
 from betting.tests.factories import UserFactory
 from realtime import streams
@@ -47,8 +47,11 @@ def test_admin_creates_a_match_like_the_api_with_markets_and_an_announcement(
     match = Match.objects.get(home_team="Reims")
     assert LogEntry.objects.get().object_id == str(match.pk)  # the admin logged the service's row
     assert match.status == MatchStatus.OPEN and match.current_prices == match.opening_prices
-    assert {"over_under_2_5", "both_teams_to_score"} <= set(match.markets)  # priced by the engine
-    assert OddsVersion.objects.get(match=match).markets == match.markets
+    rows = {row.key: row.prices for row in match.market_rows.all()}
+    assert len(rows) == 15 and {"over_under_2_5", "correct_score"} <= set(rows)  # priced by the book
+    assert OddsVersion.objects.get(match=match).markets == rows
+    override = PriceOverride.objects.get(match=match)  # the typed odds are a recorded override
+    assert override.odds == {"home": "1.90", "draw": "3.50", "away": "4.10"} and override.created_by is not None
     assert [(stream, frame["type"], frame["match"]) for stream, frame, _ in published] == [
         (streams.ODDS, "match", match.pk)
     ]
@@ -89,7 +92,7 @@ def test_adding_a_match_needs_the_trading_permission(client) -> None:
 
 
 def test_odds_history_is_read_only_in_the_admin(admin_client, match) -> None:
-    version = OddsVersion.objects.create(match=match, version=1, home="2.10", draw="3.40", away="3.50")
+    version = OddsVersion.objects.get(match=match, version=1)  # the opening version
     assert admin_client.get("/admin/betting/oddsversion/").status_code == 200
     page = admin_client.get(f"/admin/betting/oddsversion/{version.pk}/change/")
     assert page.status_code == 200 and 'name="home"' not in page.content.decode()  # shown, not editable

@@ -15,7 +15,7 @@ from betting.placement import bet_place
 from betting.pricing import match_odds_recompute
 from betting.selectors import ledger_audit
 from betting.settlement import match_result_correct, match_transition
-from betting.tests.factories import UserFactory, balance_of, settle
+from betting.tests.factories import UserFactory, balance_of, new_bet_key, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -225,15 +225,26 @@ def test_the_recompute_shrinks_the_room_left_under_the_liability_limit(match) ->
 
 def test_bet_api_validates_market_and_selection(user_client, match) -> None:
     body = {"match": match.pk, "stake": "5.00", "accept_odds_change": "any"}
-    reply = user_client.post("/api/bets/", {**body, "market": "first_goalscorer", "selection": "x"}, format="json")
+    reply = user_client.post(
+        "/api/bets/", {**body, "market": "first_goalscorer", "selection": "x"}, format="json", **new_bet_key()
+    )
     assert reply.status_code == 400 and "market" in reply.json()["errors"]
-    reply = user_client.post("/api/bets/", {**body, "market": "over_under_2_5", "selection": "home"}, format="json")
+    reply = user_client.post(
+        "/api/bets/", {**body, "market": "over_under_2_5", "selection": "home"}, format="json", **new_bet_key()
+    )
     assert reply.status_code == 400 and "over, under" in reply.json()["errors"]["selection"][0]
-    reply = user_client.post("/api/bets/", {**body, "market": "asian_handicap_minus_7_5", "selection": "home"})
+    reply = user_client.post(
+        "/api/bets/",
+        {**body, "market": "asian_handicap_minus_7_5", "selection": "home"},
+        format="json",
+        **new_bet_key(),
+    )
     assert reply.status_code == 409 and reply.json()["code"] == "market_closed"  # a line this match lacks
-    reply = user_client.post("/api/bets/", {**body, "market": "both_teams_to_score", "selection": "yes"}, format="json")
+    reply = user_client.post(
+        "/api/bets/", {**body, "market": "both_teams_to_score", "selection": "yes"}, format="json", **new_bet_key()
+    )
     assert reply.status_code == 201 and reply.json()["market"] == "both_teams_to_score"
-    reply = user_client.post("/api/bets/", {**body, "selection": "draw"}, format="json")
+    reply = user_client.post("/api/bets/", {**body, "selection": "draw"}, format="json", **new_bet_key())
     assert reply.status_code == 201 and reply.json()["market"] == "1x2"  # the old body means 1X2
     assert not Bet.objects.filter(market="first_goalscorer").exists()
 
@@ -243,7 +254,7 @@ def test_stake_too_high_over_the_api(user_client, match) -> None:
     row.max_stakes = {**row.max_stakes, "over": "12.34"}
     row.save()
     body = {"match": match.pk, "market": "over_under_2_5", "selection": "over", "stake": "12.35"}
-    reply = user_client.post("/api/bets/", {**body, "accept_odds_change": "any"}, format="json")
+    reply = user_client.post("/api/bets/", {**body, "accept_odds_change": "any"}, format="json", **new_bet_key())
     assert reply.status_code == 409
     assert reply.json()["code"] == "stake_too_high" and reply.json()["max_stake"] == "12.34"
 

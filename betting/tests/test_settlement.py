@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betting import jobs
-from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, Wallet
+from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, PriceOverride, Wallet
 from betting.placement import bet_place
 from betting.selectors import ledger_audit
 from betting.settlement import match_bets_settle, match_transition, matches_close_at_kickoff
@@ -217,8 +217,8 @@ def test_opening_odds_accept_the_numbers_the_api_returns(staff_client, api_clien
     }
     reply = staff_client.post("/api/matches/", body, format="json")
     assert reply.status_code == 201, reply.content
-    created = Match.objects.get(pk=reply.json()["id"])
-    assert created.opening_prices == {**source.opening_prices, "away": Decimal("4.00")}
+    override = PriceOverride.objects.get(match_id=reply.json()["id"])
+    assert override.odds == {**{s: f"{p:.2f}" for s, p in odds.items()}, "away": "4.00"}  # read as typed
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ def place_bets_in_one_transaction(match_id: int, user_id: int, first: int, count
                 match=match,
                 selection=selections[(first + offset) % 7 % 3],
                 stake=Decimal("10.00") + (first + offset) % 50,
-                odds=match.price_of(selections[(first + offset) % 7 % 3]),
+                odds=match.current_prices[selections[(first + offset) % 7 % 3]] or Decimal("2.00"),  # open: priced
                 odds_version=match.odds_version,
                 sequence=match.bet_sequence + 1 + offset,
             )
