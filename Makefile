@@ -34,19 +34,23 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+# The checkout's keys and Flower's password are generated on the first run into
+# .run/local-secrets.env (config/local_secrets.py) and kept there.
 run: $(VENV)/.run-installed
 	mkdir -p .run
+	@echo "Keys: $$($(BIN)/python -m config.local_secrets)"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
 	@echo
 	@echo "  Oddstream        http://127.0.0.1:8000/"
 	@echo "  API              http://127.0.0.1:8000/api/matches/"
 	@echo "  Admin            http://127.0.0.1:8000/admin/   (admin@oddstream.local / admin-password)"
-	@echo "  Flower           http://127.0.0.1:5555/         (ops / ops-password)"
+	@echo "  Flower           http://127.0.0.1:5555/         (ops / $$($(BIN)/python -m config.local_secrets FLOWER_PASSWORD))"
 	@echo "  Demo bettor      demo@oddstream.local / demo-password"
 	@echo "  Ctrl-C stops every process started here."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	FLOWER_BASIC_AUTH="$${FLOWER_BASIC_AUTH:-ops:$$($(BIN)/python -m config.local_secrets FLOWER_PASSWORD)}" \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: install test-python test-js
 

@@ -14,12 +14,12 @@ from config.env import BASE_DIR, env
 django_stubs_ext.monkeypatch()
 
 # --- Core ---------------------------------------------------------------------
-DEFAULT_SECRET_KEY = "insecure-local-only-secret-key-change-me"
-SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
+# No key has a default here: one in the repository would be everyone's. The local settings
+# generate them per checkout (config/local_secrets.py); production refuses to start without.
+SECRET_KEY = env("SECRET_KEY", default="")
 # Access tokens are signed with their own key: a leaked SECRET_KEY (sessions, reset links)
 # does not let anyone mint API tokens, nor the other way round.
-DEFAULT_JWT_SIGNING_KEY = "insecure-local-only-jwt-signing-key-change-me"
-JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=DEFAULT_JWT_SIGNING_KEY)
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -2,8 +2,16 @@
 
 from decimal import Decimal
 
+from config.local_secrets import local_secrets
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
+
+# --- Keys ---------------------------------------------------------------------
+# From the environment, else this checkout's own, generated on first use into an untracked
+# file (.run/local-secrets.env): never a key published in the repository.
+SECRET_KEY = env("SECRET_KEY", default="") or local_secrets()["SECRET_KEY"]
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="") or local_secrets()["JWT_SIGNING_KEY"]
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SIGNING_KEY}  # noqa: F405
 
 DEBUG = env.bool("DEBUG", default=True)
 if DEBUG:

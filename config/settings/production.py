@@ -7,19 +7,16 @@ defaults to the local ones. `manage.py check --deploy` under them reports nothin
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DEFAULT_JWT_SIGNING_KEY, DEFAULT_SECRET_KEY, JWT_SIGNING_KEY, SECRET_KEY, env
+from config.settings.base import JWT_SIGNING_KEY, SECRET_KEY, env
 
 DEBUG = False
 
 # --- Keys -----------------------------------------------------------------------
-# Django's own deploy check asks for 50 characters; a default key is public (it is in this
-# repository), and with it anyone could sign a session or a staff token.
+# Django's own deploy check asks for 50 characters; there is no default (a key in the
+# repository is public, and with it anyone could sign a session or a staff token).
 MIN_KEY_LENGTH = 50
-for _name, _value, _default in (
-    ("SECRET_KEY", SECRET_KEY, DEFAULT_SECRET_KEY),
-    ("JWT_SIGNING_KEY", JWT_SIGNING_KEY, DEFAULT_JWT_SIGNING_KEY),
-):
-    if _value == _default or len(_value) < MIN_KEY_LENGTH or len(set(_value)) < 5:
+for _name, _value in (("SECRET_KEY", SECRET_KEY), ("JWT_SIGNING_KEY", JWT_SIGNING_KEY)):
+    if len(_value) < MIN_KEY_LENGTH or len(set(_value)) < 5:
         raise ImproperlyConfigured(f"Set {_name} to a random value of at least {MIN_KEY_LENGTH} characters.")
 if SECRET_KEY == JWT_SIGNING_KEY:
     raise ImproperlyConfigured("SECRET_KEY and JWT_SIGNING_KEY must differ.")

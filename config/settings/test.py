@@ -1,10 +1,19 @@
 """Settings for the test suite."""
 
+import os
+import secrets
 from urllib.parse import urlparse
 
-from config.settings import base
-from config.settings.local import *  # noqa: F403
-from config.settings.local import env
+# --- Keys ---------------------------------------------------------------------
+# Random per run, unless given: set in the environment before the local settings read it, so
+# they never touch the checkout's key file, and the processes the suite starts (the integration
+# harness) sign and check tokens with the same keys as the tests that mint them.
+for _name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
+    os.environ.setdefault(_name, secrets.token_urlsafe(50))
+
+from config.settings import base  # noqa: E402
+from config.settings.local import *  # noqa: E402, F403
+from config.settings.local import env  # noqa: E402
 
 DEBUG = False
 # As deployed: no HTTP Basic (the local settings add it for DEBUG).

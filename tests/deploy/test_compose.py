@@ -95,3 +95,13 @@ def test_the_health_check_script_fails_when_nothing_answers() -> None:
     assert stale.returncode == 1
     fresh = subprocess.run([sys.executable, script, "fresh", str(COMPOSE), "1e12"], timeout=30)
     assert fresh.returncode == 0
+
+
+def test_flower_is_reached_only_through_nginx_behind_basic_auth(services) -> None:
+    """Flower listens on the compose network only (no host port; nginx is the one service that
+    publishes), always with basic auth; nginx refuses its unauthenticated endpoints
+    (tests/deploy/test_nginx.py)."""
+    flower = services["flower"]
+    assert "ports" not in flower and "expose" not in flower
+    assert "--basic-auth=" in " ".join(flower["command"])
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")

@@ -82,3 +82,11 @@ def test_site_terminates_tls_and_keeps_tokens_out_of_the_log(name) -> None:
     assert "location = /metrics" in text
     assert "X-Forwarded-Proto $oddstream_forwarded_proto" in text
     assert re.search(r"location /ws/ \{[^}]*proxy_pass http://\$?oddstream_ws", SITES[name].read_text())
+
+
+@pytest.mark.parametrize("name", sorted(SITES))
+def test_flowers_unauthenticated_endpoints_are_not_proxied(name) -> None:
+    """Flower's basic auth leaves /metrics and /healthcheck open (task names, worker hosts)."""
+    text = SITES[name].read_text()
+    blocked = re.search(r"location ~ \^/flower/\(metrics\|healthcheck\) \{\s*return 404;", text)
+    assert blocked and text.index(blocked.group(0)) < text.index("location /flower/ {")

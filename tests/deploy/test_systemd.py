@@ -58,3 +58,11 @@ def test_every_process_has_a_unit_with_the_environment_file() -> None:
         assert "DJANGO_SETTINGS_MODULE=config.settings.production" in text, unit.name
     assert "Type=notify" in (UNITS / "oddstream-gunicorn.service").read_text()
     assert "--proxy-headers" in (UNITS / "oddstream-daphne@.service").read_text()
+
+
+def test_flower_listens_on_localhost_with_basic_auth() -> None:
+    unit = (UNITS / "oddstream-flower.service").read_text()
+    assert "--address=127.0.0.1" in unit and "--basic-auth=${FLOWER_BASIC_AUTH}" in unit
+    procfile = (UNITS.parents[1] / "Procfile").read_text()
+    flower = next(line for line in procfile.splitlines() if line.startswith("flower:"))
+    assert "--address=127.0.0.1" in flower and "--basic-auth=${FLOWER_BASIC_AUTH:?" in flower
