@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def measure() -> None:
         match = match_create(
             home_team=f"Bench {size}",
             away_team="Away",
-            kickoff=timezone.now(),
+            kickoff=timezone.now() + timedelta(days=1),  # open: a kick-off ahead
             opening={"home": Decimal("2.10"), "draw": Decimal("3.40"), "away": Decimal("3.50")},
         )
         started = time.perf_counter()
