@@ -110,10 +110,6 @@ class SocketTransport:
         protocol.sendClose(code=code, reason=reason)
         return True
 
-    def abort(self) -> None:
-        """Drop the TCP connection now: for a client that does not even read the close frame."""
-        self._transport.abortConnection()
-
     def limit_send_buffer(self, size: int) -> None:
         handle = self._transport.getHandle()
         handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
@@ -126,16 +122,6 @@ def transport_of(send: Any) -> SocketTransport | None:
         if transport is not None and hasattr(transport, "_tempDataLen") and hasattr(protocol, "sendClose"):
             return SocketTransport(protocol)
     return None
-
-
-# Client frames over 4 KiB get an `error`; past this Daphne (>= 4.2.2) fails the connection
-# (1009) instead of reading the frame into memory. Daphne's own options set the limit: every
-# place that starts Daphne passes DAPHNE_SIZE_ARGS (its default, 1 MiB, is bounded too).
-MAX_INCOMING_PAYLOAD_BYTES = 64 * 1024
-DAPHNE_SIZE_ARGS = (
-    f"--websocket-max-message-size={MAX_INCOMING_PAYLOAD_BYTES}",
-    f"--websocket-max-frame-size={MAX_INCOMING_PAYLOAD_BYTES}",
-)
 
 
 # --- The probe: does the direct write path work with the installed Daphne, Twisted, autobahn? --

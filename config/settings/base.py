@@ -190,8 +190,8 @@ REALTIME_MAX_SOCKETS_PER_IP = env.int("REALTIME_MAX_SOCKETS_PER_IP", default=200
 # stops refreshing (killed) drops out of the totals after the TTL.
 REALTIME_PRESENCE_REFRESH_SECONDS = env.float("REALTIME_PRESENCE_REFRESH_SECONDS", default=5.0)
 REALTIME_PRESENCE_TTL_SECONDS = env.float("REALTIME_PRESENCE_TTL_SECONDS", default=15.0)
-# Incoming WebSocket frame/message cap for `manage.py runserver` (the daphne command takes
-# the same from --websocket-max-*-size: see realtime.transport.DAPHNE_SIZE_ARGS).
+# Incoming WebSocket frame and message cap of every Daphne: `python -m config.daphne` (which
+# every deployment runs) passes them as --websocket-max-*-size, `manage.py runserver` reads them.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 64 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 64 * 1024
 

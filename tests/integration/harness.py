@@ -25,7 +25,6 @@ import httpx
 import psycopg
 import redis
 
-from realtime.transport import DAPHNE_SIZE_ARGS
 from workers.embedded_redis import free_port, redis_answers, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +167,7 @@ class Stack:
         port = port or free_port()
         process = self._spawn(
             f"daphne:{port}",
-            [str(BIN / "daphne"), *DAPHNE_SIZE_ARGS, "-b", "127.0.0.1", "-p", str(port), application],
+            [str(BIN / "python"), "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port), application],
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

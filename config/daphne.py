@@ -1,0 +1,42 @@
+"""Daphne as every deployment starts it: `python -m config.daphne [Daphne's options] config.asgi:application`.
+
+The Procfile, the Docker image, docker-compose.yml, the systemd unit and the integration tests'
+harness all start the WebSocket server through this module, so the options every Oddstream
+Daphne needs are written once, here, from the settings:
+
+- `--websocket-max-message-size` and `--websocket-max-frame-size` from
+  `DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE` / `DAPHNE_WEBSOCKET_MAX_FRAME_SIZE` (64 KiB): past that,
+  Daphne fails the connection (1009) instead of reading the frame into memory. `manage.py
+  runserver` reads the same two settings.
+
+Options given on the command line come after these, so one given there wins (Daphne's parser
+keeps the last). The rest is Daphne's own command line, run in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.conf import settings
+
+
+def daphne_args(argv: list[str]) -> list[str]:
+    """Daphne's command line: the project's options, then `argv`."""
+    return [
+        f"--websocket-max-message-size={settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE}",
+        f"--websocket-max-frame-size={settings.DAPHNE_WEBSOCKET_MAX_FRAME_SIZE}",
+        *argv,
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    # As config.asgi: a server started without settings runs the production ones.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    from daphne.cli import CommandLineInterface
+
+    CommandLineInterface().run(daphne_args(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    main()
