@@ -92,6 +92,18 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"Nothing listens on {port}")
 
 
+def spawn_module(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """`python -m <args>` in the project, talking over its stdin and stdout (a client, a publisher)."""
+    return subprocess.Popen(
+        [str(BIN / "python"), "-m", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 @dataclass
 class Result:
     design: str
@@ -138,14 +150,7 @@ class Scenario:
         return process, port
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [str(BIN / "python"), "-m", *args],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        process = spawn_module(self.env, *args)
         self.processes.append(process)
         return process
 
@@ -294,9 +299,15 @@ def print_table(results: list[Result]) -> None:
                 )
 
 
-def main() -> None:
+def raise_open_files_limit() -> None:
+    """Thousands of sockets: as many file descriptors as allowed (the servers and clients started
+    afterwards inherit the limit)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))  # children inherit it
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+def main() -> None:
+    raise_open_files_limit()
     print(
         f"{RATE:g} updates/s over {MATCHES} matches for {SECONDS:g} s; {CLIENT_PROCESSES} client processes; "
         f"load average {os.getloadavg()[0]:.2f}",

@@ -53,7 +53,7 @@ def main() -> None:
     from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.conf import settings
 
-    from realtime import streams
+    from betting import streams as odds_streams
     from realtime.layer import HubChannelLayer
     from realtime.publisher import get_layer, publish
 
@@ -66,7 +66,7 @@ def main() -> None:
     rows = [
         (
             "workers' publish (layer.publish, odds + cotes groups)",
-            lambda n: publish(streams.ODDS, frame(n), match=1),
+            lambda n: publish(odds_streams.ODDS, frame(n), match=1),
             COUNT,
         ),
         (

@@ -141,14 +141,22 @@ class Client(asyncio.Protocol):
 
 
 async def open_clients(
-    port: int, path: str, count: int, stats: Stats, client_class: type[Client] = Client
+    port: int,
+    path: str,
+    count: int,
+    stats: Stats,
+    client_class: type[Client] = Client,
+    paths: list[str] | None = None,
+    concurrency: int = 50,
 ) -> tuple[list[Client], int]:
+    """Open `count` sockets on `path`, or one socket per entry of `paths` when given, at most
+    `concurrency` handshakes at a time (a ramp, not a thundering herd of handshakes)."""
     loop = asyncio.get_running_loop()
     clients: list[Client] = []
     failed = 0
-    limit = asyncio.Semaphore(50)  # a ramp, not a thundering herd of handshakes
+    limit = asyncio.Semaphore(concurrency)
 
-    async def one() -> None:
+    async def one(path: str) -> None:
         nonlocal failed
         async with limit:
             for attempt in range(4):
@@ -162,14 +170,12 @@ async def open_clients(
                 await asyncio.sleep(0.2 * (attempt + 1))
             failed += 1
 
-    await asyncio.gather(*(one() for _ in range(count)))
+    await asyncio.gather(*(one(each) for each in (paths if paths is not None else [path] * count)))
     return clients, failed
 
 
-async def main(port: int, path: str, count: int) -> None:
-    stats = Stats()
-    clients, failed = await open_clients(port, path, count, stats)
-    print(f"ready {len(clients)} {failed}", flush=True)
+def stdin_commands() -> asyncio.Queue[str]:
+    """The lines of stdin as they come, read in a thread; `quit` when stdin closes."""
     commands: asyncio.Queue[str] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
@@ -179,6 +185,14 @@ async def main(port: int, path: str, count: int) -> None:
         loop.call_soon_threadsafe(commands.put_nowait, "quit")
 
     threading.Thread(target=read_stdin, daemon=True).start()
+    return commands
+
+
+async def main(port: int, path: str, count: int) -> None:
+    stats = Stats()
+    clients, failed = await open_clients(port, path, count, stats)
+    print(f"ready {len(clients)} {failed}", flush=True)
+    commands = stdin_commands()
     lag = {"max": 0.0}
 
     async def watch_lag() -> None:

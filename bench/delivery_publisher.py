@@ -43,11 +43,11 @@ async def run(design: str, rate: float, seconds: float, matches: int) -> dict[st
         import django
 
         django.setup()
-        from realtime import streams
+        from betting import streams as odds_streams
         from realtime.publisher import publish as publish_event
 
         async def publish(message: dict[str, Any]) -> None:
-            publish_event(streams.ODDS, message, match=message["match"], version=message["version"])
+            publish_event(odds_streams.ODDS, message, match=message["match"], version=message["version"])
 
     else:
         from bench.baseline_asgi import baseline_layer

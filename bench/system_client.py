@@ -16,11 +16,10 @@ import json
 import random
 import re
 import sys
-import threading
 import time
 from typing import Any
 
-from bench.delivery_client import Client, Stats, open_clients
+from bench.delivery_client import Client, Stats, open_clients, stdin_commands
 
 SAMPLES_MAX = 100_000
 ODDS = re.compile(rb'"type": ?"odds", ?"match": ?(\d+),.*"bets": ?(\d+)')
@@ -74,15 +73,7 @@ async def main(port: int, count: int) -> None:
     opened, failed = await open_clients(port, "/ws/odds/", count, stats, OddsClient)
     clients = [c for c in opened if isinstance(c, OddsClient)]
     print(f"ready {len(clients)} {failed}", flush=True)
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[str] = asyncio.Queue()
-
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
-        loop.call_soon_threadsafe(commands.put_nowait, "quit")
-
-    threading.Thread(target=read_stdin, daemon=True).start()
+    commands = stdin_commands()
     while True:
         command = await commands.get()
         if command == "start":

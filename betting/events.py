@@ -9,9 +9,10 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
+from betting import streams as odds_streams
 from betting.models import Bet, Market, Match
-from realtime import streams
 from realtime.publisher import publish_on_commit
+from realtime.streams import PRIVATE
 
 
 def odds_as_numbers(prices: Mapping[str, Decimal | None]) -> dict[str, float | None]:
@@ -78,11 +79,11 @@ def match_status_frame(match: Match) -> dict[str, Any]:
 
 
 def odds_publish_on_commit(match: Match, rows: Iterable[Market] | None = None) -> None:
-    publish_on_commit(streams.ODDS, odds_frame(match, rows), match=match.pk, version=match.odds_version)
+    publish_on_commit(odds_streams.ODDS, odds_frame(match, rows), match=match.pk, version=match.odds_version)
 
 
 def match_status_publish_on_commit(match: Match) -> None:
-    publish_on_commit(streams.ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)
+    publish_on_commit(ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)
 
 
 # --- Private events: only the bettor's own sockets receive them ----------------
@@ -112,8 +113,8 @@ def wallet_frame(*, balance: Decimal, change: Decimal, reason: str) -> dict[str,
 
 
 def bet_publish_on_commit(bet: Bet) -> None:
-    publish_on_commit(streams.PRIVATE, bet_frame(bet), user=bet.user_id)
+    publish_on_commit(PRIVATE, bet_frame(bet), user=bet.user_id)
 
 
 def wallet_publish_on_commit(*, user_id: int, balance: Decimal, change: Decimal, reason: str) -> None:
-    publish_on_commit(streams.PRIVATE, wallet_frame(balance=balance, change=change, reason=reason), user=user_id)
+    publish_on_commit(PRIVATE, wallet_frame(balance=balance, change=change, reason=reason), user=user_id)

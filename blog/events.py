@@ -11,7 +11,7 @@ from typing import Any, Final, Literal
 from django.utils import timezone
 
 from blog.models import Post, PostStatus
-from realtime import streams
+from blog.streams import BLOG
 from realtime.publisher import publish_on_commit
 
 POST_CREATED: Final = "post_created"
@@ -54,13 +54,13 @@ def _routing_for(status: str, author_id: int) -> dict[str, Any]:
 
 def post_event_publish_on_commit(event_type: PostEventType, post: Post) -> None:
     frame = post_frame(event_type, post_id=post.pk, title=post.title, status=post.status, author_id=post.author_id)
-    publish_on_commit(streams.BLOG, frame, **_routing_for(post.status, post.author_id))
+    publish_on_commit(BLOG, frame, **_routing_for(post.status, post.author_id))
 
 
 def post_deleted_publish_on_commit(*, post_id: int, title: str, status: str, author_id: int) -> None:
     """After a delete the row is gone: the caller keeps what the frame needs."""
     frame = post_frame(POST_DELETED, post_id=post_id, title=title, status=status, author_id=author_id)
-    publish_on_commit(streams.BLOG, frame, **_routing_for(status, author_id))
+    publish_on_commit(BLOG, frame, **_routing_for(status, author_id))
 
 
 def post_unpublished_publish_on_commit(*, post_id: int, last_public_title: str, author_id: int) -> None:
@@ -78,4 +78,4 @@ def post_unpublished_publish_on_commit(*, post_id: int, last_public_title: str, 
         author_id=author_id,
         reason=REASON_UNPUBLISHED,
     )
-    publish_on_commit(streams.BLOG, frame)
+    publish_on_commit(BLOG, frame)

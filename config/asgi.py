@@ -13,10 +13,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from config.routing import websocket_urlpatterns  # noqa: E402
 from realtime.auth import SessionOrTokenAuthMiddlewareStack  # noqa: E402
 from realtime.collector import collector_tune_for_sockets  # noqa: E402
 from realtime.origin import AllowedHostsOrNoOriginValidator  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
 from realtime.transport import DaphneTransportMiddleware, under_daphne  # noqa: E402
 
 application = ProtocolTypeRouter(

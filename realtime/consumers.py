@@ -1,15 +1,16 @@
-"""WebSocket consumers: small protocol state machines over the process's hub.
+"""The base of every Oddstream WebSocket consumer: a small protocol state machine over the hub.
 
-`/ws/odds/` and `/ws/odds/<id>/` speak the versioned protocol of docs/websocket-protocol.md;
-`/ws/blog/` forwards the blog feed and the reader count;
-`/ws/cotes/` and `/ws/cotes/<id>/` speak the seed's `cotes_update` shape for its existing
-clients. Each client action has one handler; what every socket shares (authentication,
-frame checks, rate limits, conflated delivery, closing with a reason) is in `StreamConsumer`.
+`StreamConsumer` holds what every socket shares: authentication and the socket caps, frame
+checks, rate limits, conflated delivery through the hub, closing with a code and a reason. The
+endpoints are the domains': `betting.consumers` (`/ws/odds/`, and the seed's `/ws/cotes/`),
+`blog.consumers` (`/ws/blog/`); `config.routing` lists them.
 
-They join channel-layer groups the Channels way (`group_add(group, self.channel_name)`),
-after attaching themselves to the layer's hub as sockets: messages of the fast-path groups
-(`realtime.streams`) are then written straight to the socket, encoded once for all of them,
-with no handler call per socket.
+A consumer attaches itself to the layer's hub as a socket, then joins channel-layer groups the
+Channels way (`group_add(group, self.channel_name)`): messages of the fast-path groups are then
+written straight to the socket, encoded once for all of them, with no handler call per socket.
+
+Whatever ends a consumer (a disconnect, a close, an exception anywhere in it), it gives back what
+it holds: its places in the socket caps, its credential watch, its place in the hub.
 """
 
 from __future__ import annotations
@@ -18,18 +19,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from autobahn.exception import Disconnected
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from betting import events
-from betting.models import Match
-from betting.selectors import match_list_by_ids, match_list_listed
 from realtime import streams
 from realtime.auth import AUTH_ERROR_KEY
 from realtime.caps import socket_caps
@@ -43,21 +41,37 @@ from realtime.credentials import (
 )
 from realtime.hub import Hub
 from realtime.outbox import Outbox
-from realtime.shared_read import SharedRead
 from realtime.transport import SCOPE_KEY, SocketTransport
 
 logger = logging.getLogger(__name__)
 
-# Close codes (4000-4999 are the application's), listed for clients in
-# docs/websocket-protocol.md, "Errors, limits and close codes".
+# Close codes (4000-4999 are the application's); docs/websocket-protocol.md lists them for clients.
+CLOSE_TOO_MANY_BAD_FRAMES = 4400  # the client keeps sending frames it should not
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
-CLOSE_TOO_MANY_BAD_FRAMES = 4429
 CLOSE_TOO_MANY_SOCKETS = 4429
 
 MAX_FRAME_BYTES = 4096
+MAX_FRAME_DEPTH = 32  # nested arrays and objects; the protocol's frames nest two or three deep
 BAD_FRAMES_REFILL_PER_SECOND = 1.0
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects deeper than `limit` (brackets inside
+    strings do not count). Python's parser recurses once per level: a frame of a few thousand
+    brackets raises RecursionError, so the depth is checked before parsing, never by it."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the frames of the protocol: no scan
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 class TokenBucket:
@@ -81,46 +95,12 @@ class TokenBucket:
         return False
 
 
-# --- Reads (ORM behind database_sync_to_async) ---------------------------------
-@database_sync_to_async
-def load_states(match_ids: list[int] | None) -> list[dict[str, Any]]:
-    """The current state of the listed matches, or (None) of every match on the front page."""
-
-    matches = match_list_listed() if match_ids is None else match_list_by_ids(match_ids)
-    return [events.match_state(m) for m in sorted(matches, key=lambda m: m.pk)]
-
-
-# Every socket on /ws/odds/ and /ws/cotes/ starts with this snapshot: reconnect storms share reads.
-listed_states: SharedRead[list[dict[str, Any]]] = SharedRead(lambda: load_states(None))
-
-
-@database_sync_to_async
-def existing_match_ids(match_ids: list[int]) -> set[int]:
-    return set(Match.objects.filter(pk__in=match_ids).values_list("pk", flat=True))
-
-
 class BadRequest(Exception):
     def __init__(self, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.extra = extra
-
-
-# Ids are BigAutoField values: a larger integer is no match, and would overflow the database's
-# integer in the query (an unhandled error, found by the WebSocket fuzzer).
-MAX_MATCH_ID = 2**63 - 1
-
-
-def parse_match_ids(value: Any) -> list[int]:
-    limit = settings.REALTIME_MAX_SUBSCRIPTIONS
-    if not isinstance(value, list) or not value:
-        raise BadRequest("bad_request", "`matches` is a non-empty list of match ids.")
-    if len(value) > limit:
-        raise BadRequest("too_many_matches", f"At most {limit} matches per request.")
-    if not all(isinstance(item, int) and not isinstance(item, bool) and 0 < item <= MAX_MATCH_ID for item in value):
-        raise BadRequest("bad_match_id", "Match ids are positive integers.")
-    return sorted(set(value))
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
@@ -148,6 +128,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         return {"ping": self.action_ping}
 
     # --- Lifecycle --------------------------------------------------------------
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Whatever ended the consumer: a disconnect, or an exception in any handler (then
+            # Daphne closes the socket 1011 and `disconnect` never runs). What it holds goes back.
+            self.release()
+
     async def connect(self) -> None:
         self.transport = self.scope.get(SCOPE_KEY)
         self.requests = TokenBucket(settings.REALTIME_CLIENT_FRAMES_PER_SECOND, settings.REALTIME_CLIENT_FRAMES_BURST)
@@ -230,16 +218,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give back what the socket holds: its places in the caps, its credential watch, its
+        place in the hub. Runs once, however the consumer ends (see `__call__`)."""
         self.closing = True
         if self.credential_end is not None and self.credential_end is not asyncio.current_task():
             self.credential_end.cancel()
         if self.watched:
+            self.watched = False
             revocations.remove(self)
         if self.counted:
-            socket_caps.release(self.user_id, self.client_ip)
             self.counted = False
+            socket_caps.release(self.user_id, self.client_ip)
         if self.hub is not None:
-            self.hub.remove(self)
+            hub, self.hub = self.hub, None
+            hub.remove(self)
 
     async def resubscribed(self) -> None:
         """Redis came back after the hub lost events: subclasses resend their state."""
@@ -291,7 +286,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if transport is None or transport.backlog() <= settings.REALTIME_BACKLOG_LOW_BYTES:
             outbox, self.outbox = self.outbox, None
             if self.hub is not None:
-                self.hub.events_superseded += outbox.superseded
+                self.hub.superseded(outbox.superseded)
             for frame in outbox.take():
                 if transport is None or not transport.write_text(frame):
                     await self.send_asgi(frame)
@@ -351,9 +346,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
             await self.bad_frame("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
             return
+        if nested_deeper_than(text_data, MAX_FRAME_DEPTH):
+            await self.bad_frame("frame_too_deep", f"Frames nest at most {MAX_FRAME_DEPTH} levels deep.")
+            return
         try:
             message = json.loads(text_data)
-        except json.JSONDecodeError:
+        except ValueError:  # JSONDecodeError, and numbers past Python's digit limit
             await self.bad_frame("bad_json", "The frame is not valid JSON.")
             return
         if not isinstance(message, dict):
@@ -370,7 +368,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.bad_frame(exc.code, exc.message, **exc.extra)
 
     async def bad_frame(self, code: str, message: str, **extra: Any) -> None:
-        """Answer with an `error`; a socket that keeps sending bad frames is closed (4429)."""
+        """Answer with an `error`; a socket that keeps sending bad frames is closed (4400)."""
         if not self.bad_frames.take():
             logger.info("Closing a WebSocket flooding bad frames (user %s)", self.user_id)
             await self.refuse(CLOSE_TOO_MANY_BAD_FRAMES, "too_many_bad_frames", "too many bad frames")
@@ -379,152 +377,3 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def action_ping(self, message: dict[str, Any]) -> None:
         await self.send_frame({"type": "pong", "ts": time.time()})
-
-
-class OddsConsumer(StreamConsumer):
-    """The versioned odds protocol: `snapshot`, then `odds` / `match` / `heartbeat` frames.
-
-    `/ws/odds/` follows every match; `/ws/odds/<id>/` starts with one. Either can subscribe
-    to more matches and unsubscribe from the ones it named.
-    """
-
-    presence_stream = "odds"
-
-    follow_all = False
-
-    def actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
-        return {
-            "ping": self.action_ping,
-            "subscribe": self.action_subscribe,
-            "unsubscribe": self.action_unsubscribe,
-            "resync": self.action_resync,
-        }
-
-    async def open(self) -> None:
-        self.matches: set[int] = set()
-        raw_id = self.scope["url_route"]["kwargs"].get("match_id")
-        if raw_id is not None and not await existing_match_ids([int(raw_id)]):
-            await self.accept()
-            await self.refuse(CLOSE_NOT_FOUND, "match_not_found", f"Match {raw_id} does not exist.")
-            return
-        await self.accept()
-        hub = await self.join_hub()
-        if raw_id is None:
-            self.follow_all = True
-            await self.join(streams.ODDS_ALL)
-        else:
-            self.matches.add(int(raw_id))
-            await self.join(streams.odds_group(int(raw_id)))
-        if self.user_id is not None:
-            await self.join(streams.user_group(self.user_id))  # the user's private events
-        # Subscribed before the snapshot is read, so no change falls between the two; the
-        # client drops an update whose version is not above what it holds.
-        await hub.wait_connected(timeout=2.0)
-        await self.send_snapshot(None)
-
-    async def send_snapshot(self, match_ids: list[int] | None, **extra: Any) -> None:
-        """The state of the listed matches, or (None) of everything the socket follows."""
-        if match_ids is None:
-            states = list(await listed_states.get()) if self.follow_all else await load_states(sorted(self.matches))
-            if self.follow_all and self.matches:
-                listed = {state["match"] for state in states}
-                states += await load_states(sorted(self.matches - listed))
-        else:
-            states = await load_states(match_ids)
-        await self.send_frame({"type": "snapshot", "matches": states, **extra})
-
-    async def resubscribed(self) -> None:
-        await self.send_snapshot(None)
-
-    async def action_subscribe(self, message: dict[str, Any]) -> None:
-        wanted = parse_match_ids(message.get("matches"))
-        known = await existing_match_ids(wanted)
-        unknown = sorted(set(wanted) - known)
-        if unknown:
-            raise BadRequest("unknown_match", f"No such matches: {unknown}.", matches=unknown)
-        if len(self.matches | known) > settings.REALTIME_MAX_SUBSCRIPTIONS:
-            raise BadRequest("too_many_matches", f"At most {settings.REALTIME_MAX_SUBSCRIPTIONS} subscriptions.")
-        for match_id in known - self.matches:
-            await self.join(streams.odds_group(match_id))
-        self.matches |= known
-        await self.send_snapshot(sorted(known))
-
-    async def action_unsubscribe(self, message: dict[str, Any]) -> None:
-        unwanted = set(parse_match_ids(message.get("matches")))
-        for match_id in unwanted & self.matches:
-            await self.leave(streams.odds_group(match_id))
-        self.matches -= unwanted
-        await self.send_frame({"type": "unsubscribed", "matches": sorted(unwanted), "following": sorted(self.matches)})
-
-    async def action_resync(self, message: dict[str, Any]) -> None:
-        """Everything the client needs to converge: the current state (full frames, so the
-        newest state is all that is missing after any gap)."""
-        match_id = message.get("match")
-        since = message.get("since")
-        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
-            raise BadRequest("bad_request", "`since` is the last version the client holds (an integer).")
-        if match_id is None:
-            await self.send_snapshot(None, resync=True)
-            return
-        (match_id,) = parse_match_ids([match_id])
-        if not self.follow_all and match_id not in self.matches:
-            raise BadRequest("not_subscribed", f"Not subscribed to match {match_id}.", matches=[match_id])
-        states = await load_states([match_id])
-        if not states:
-            raise BadRequest("unknown_match", f"No such match: {match_id}.", matches=[match_id])
-        await self.send_frame({"type": "snapshot", "matches": states, "resync": True, "since": since})
-
-
-class BlogConsumer(StreamConsumer):
-    """The blog feed (drafts only to their author) and the live reader count (`presence`)."""
-
-    presence_stream = "blog"
-    wants_presence = True
-
-    async def open(self) -> None:
-        await self.accept()
-        await self.join_hub()
-        await self.join(streams.BLOG_FEED)
-        if self.user_id is not None:
-            await self.join(streams.blog_drafts_group(self.user_id))  # the user's own drafts
-        # The `presence` frame follows from the hub as soon as the new count is summed.
-
-
-def cotes_frame(state: dict[str, Any]) -> str:
-    """The seed's `cotes_update` message for one match state."""
-    return streams.cotes_frame_of({"data": streams.cotes_data(state)})
-
-
-class CotesConsumer(StreamConsumer):
-    """The seed's protocol, unchanged: one `cotes_update` per match and per change."""
-
-    presence_stream = "odds"
-    wants_heartbeat = False  # the seed's protocol has no heartbeat
-
-    def actions(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
-        return {"ping": self.action_ping, "resync": self.action_resync}
-
-    async def open(self) -> None:
-        raw_id = self.scope["url_route"]["kwargs"].get("match_id")
-        self.match_id = int(raw_id) if raw_id is not None else None
-        if self.match_id is not None and not await existing_match_ids([self.match_id]):
-            await self.accept()
-            await self.refuse(CLOSE_NOT_FOUND, "match_not_found", f"Match {self.match_id} does not exist.")
-            return
-        await self.accept()
-        hub = await self.join_hub()
-        await self.join(streams.COTES_ALL if self.match_id is None else streams.cotes_group(self.match_id))
-        await hub.wait_connected(timeout=2.0)
-        await self.send_snapshot()
-
-    async def send_snapshot(self) -> None:
-        states = await (listed_states.get() if self.match_id is None else load_states([self.match_id]))
-        for state in states:
-            # Version 0 like the live frames (the seed's data has none): the newest arrival wins.
-            await self.write(("cotes", state["match"]), 0, cotes_frame(state))
-
-    async def resubscribed(self) -> None:
-        await self.send_snapshot()
-
-    async def action_resync(self, message: dict[str, Any]) -> None:
-        await self.send_snapshot()

@@ -5,14 +5,14 @@ A socket is authorised once, at the handshake; afterwards:
 - a JWT socket is closed (4401) at its token's `exp`, a session socket at its session's expiry;
 - `user_sockets_close_on_commit` (sign-out, password change or reset, deactivation) closes
   every socket of a user in every web process: after the transaction commits it records in
-  the cache that the user's credentials were revoked at this instant (kept as long as an
-  access token lives, so a JWT issued before can open no new socket), then PUBLISHes a note
-  on `{prefix}:stream:revoke`;
+  the cache that the user's credentials were revoked at this instant (kept as long as an access
+  token lives, so a JWT issued before can open no new socket), then PUBLISHes a note on
+  `{prefix}:stream:revoke`;
 - `session_sockets_close_on_commit` does the same for the sockets opened with one session
   (flushed or deleted); the note names the session by a hash, never by its key.
 
 Each web process holds one subscription to that channel (`Revocations`, started with the first
-authenticated socket) and closes the named sockets it holds. A note that lands between a
+authenticated socket; `realtime.reconnect` rules) and closes the named sockets it holds. A note that lands between a
 socket's credential check and its registration is caught too: notes are remembered for a
 while, and a socket whose check started before a matching note is closed on registration.
 Notes published while a process had lost Redis are lost, so after reconnecting the process
@@ -31,17 +31,16 @@ from collections.abc import Iterable
 from importlib import import_module
 from typing import Any, Protocol
 
-import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.module_loading import import_string
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from realtime import streams
+from realtime import connections, streams
 from realtime.publisher import publish_now
+from realtime.reconnect import subscribe_forever
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,8 @@ RECENT_NOTES_SECONDS = 30.0  # far longer than a handshake's credential check ta
 CHECKED_AT_KEY = "auth_checked_at"  # scope: monotonic time the credential check started
 ISSUED_AT_KEY = "auth_issued_at"  # scope: wall time the credential was issued (JWT `iat`)
 EXPIRES_AT_KEY = "auth_expires_at"  # scope: wall time the credential ends (JWT `exp`)
+
+streams.control_stream_declare(REVOKE_STREAM)
 
 
 def session_hash(session_key: str) -> str:
@@ -74,7 +75,7 @@ def user_sockets_close(*, user_id: int, reason: str) -> None:
     """Revoke now: record the instant, then tell every web process."""
     lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
     try:
-        cache.set(revoked_key(user_id), time.time(), timeout=int(lifetime) + 60)
+        connections.process_cache().set(revoked_key(user_id), time.time(), timeout=int(lifetime) + 60)
     except Exception:  # the note below still closes the open sockets
         logger.exception("Could not record the revocation of user %s's credentials", user_id)
     revocation_publish({"user": user_id, "reason": reason})
@@ -87,10 +88,13 @@ def revocation_publish(note: dict[str, Any]) -> None:
 def revoked_at(user_id: int) -> float | None:
     """When the user's credentials were last revoked (within an access token's lifetime).
 
+    Read through the process's one instance of the cache (`realtime.connections.process_cache`):
+    a socket's handshake runs in an async context of its own, where `django.core.cache.cache`
+    would make a new client, and keep a Redis connection open for as long as the socket lives.
     Without the cache (Redis down) this answers None: the database checks (active user,
     session) still hold, and no open socket gets events without Redis anyway."""
     try:
-        value = cache.get(revoked_key(user_id))
+        value = connections.process_cache().get(revoked_key(user_id))
     except Exception:
         logger.warning("Could not read the revocation record of user %s", user_id, exc_info=True)
         return None
@@ -191,31 +195,23 @@ class Revocations:
                 logger.exception("Closing a revoked socket failed")
 
     async def _listen(self) -> None:
-        backoff = 0.2
-        lost_notes = False
-        while True:
-            client = aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=10)
-            try:
-                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(streams.channel_name(REVOKE_STREAM))
-                    self.connected.set()
-                    backoff = 0.2
-                    if lost_notes:
-                        await self.recheck()
-                    lost_notes = True
-                    while True:
-                        message = await pubsub.get_message(timeout=5.0)
-                        if message is not None:
-                            await self.apply(json.loads(streams.decode_envelope(message["data"].decode())[1]))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis down or restarted
-                self.connected.clear()
-                logger.warning("Revocation listener lost Redis (%s); retrying in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                await client.aclose()
+        await subscribe_forever(
+            "Revocation listener",
+            url=None,
+            channels=lambda: [streams.channel_name(REVOKE_STREAM)],
+            on_subscribed=self._subscribed,
+            on_messages=self._notes,
+            on_lost=lambda: self.connected.clear(),
+        )
+
+    async def _subscribed(self, pubsub: Any, after_loss: bool) -> None:
+        self.connected.set()
+        if after_loss:
+            await self.recheck()
+
+    async def _notes(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.apply(json.loads(streams.decode_envelope(message["data"].decode())[1]))
 
     async def recheck(self) -> None:
         """After an outage: close every socket whose credential ended while notes were lost."""

@@ -33,98 +33,21 @@ What it adds:
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import os
-import threading
 import uuid
 import weakref
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import import_module
 from typing import Any
 
-import msgpack
 import redis
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer
 from django.conf import settings
 
+from realtime import connections
 from realtime import groups as declared_groups
-
-logger = logging.getLogger(__name__)
-
-ENVELOPE_SEPARATOR = b"\n"
-
-
-# --- Wire format on Redis ------------------------------------------------------------------
-def serialize(message: Mapping[str, Any]) -> bytes:
-    return msgpack.packb(message, use_bin_type=True)
-
-
-def deserialize(data: bytes) -> dict[str, Any]:
-    return msgpack.unpackb(data, raw=False)
-
-
-def encode_fast(groups: Sequence[str], route: declared_groups.FastGroup, message: Mapping[str, Any]) -> bytes:
-    """A fast-path envelope: a JSON header (groups, key, version, frame length), the frame
-    text, then the message itself for members that are not hub sockets."""
-    frame = route.frame(message).encode()
-    key = route.key(message)
-    header = {"g": list(groups), "k": key, "v": route.version(message), "n": len(frame)}
-    return json.dumps(header, separators=(",", ":")).encode() + ENVELOPE_SEPARATOR + frame + serialize(message)
-
-
-def decode_fast(data: bytes) -> tuple[list[str], Hashable | None, int, str, bytes]:
-    """(groups, conflation key, version, frame text, the packed message)."""
-    end = data.index(ENVELOPE_SEPARATOR)
-    header = json.loads(data[:end])
-    start = end + 1
-    stop = start + header["n"]
-    key = header["k"]
-    return (
-        header["g"],
-        tuple(key) if isinstance(key, list) else key,
-        header["v"],
-        data[start:stop].decode(),
-        data[stop:],
-    )
-
-
-def encode_direct(channel: str, message: Mapping[str, Any]) -> bytes:
-    return channel.encode() + ENVELOPE_SEPARATOR + serialize(message)
-
-
-def decode_direct(data: bytes) -> tuple[str, dict[str, Any]]:
-    end = data.index(ENVELOPE_SEPARATOR)
-    return data[:end].decode(), deserialize(data[end + 1 :])
-
-
-class RedisNames:
-    """The Redis pub/sub channels of one layer prefix."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.fast = f"{prefix}:fast"
-        self.presence = f"{prefix}:presence"
-
-    def hub(self, token: str) -> str:
-        return f"{self.prefix}:hub:{token}"
-
-    def group(self, name: str) -> str:
-        return f"{self.prefix}:group:{name}"
-
-    def channel(self, name: str) -> str:
-        return f"{self.prefix}:channel:{name}"
-
-
-SPECIFIC_PREFIX = "specific."
-
-
-def hub_token_of(channel: str) -> str | None:
-    """The hub that owns a process-specific channel (`specific.<hub>!<id>`), or None."""
-    if channel.startswith(SPECIFIC_PREFIX) and "!" in channel:
-        return channel[len(SPECIFIC_PREFIX) : channel.index("!")]
-    return None
+from realtime.hub import Hub
+from realtime.wire import SPECIFIC_PREFIX, RedisNames, encode_direct, encode_fast, hub_token_of, serialize
 
 
 class HubChannelLayer(BaseChannelLayer):
@@ -145,11 +68,8 @@ class HubChannelLayer(BaseChannelLayer):
         self.group_expiry = group_expiry
         for module in routes:
             import_module(module)  # its `fast_group` declarations
-        self._hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
-        self._hubs_by_token: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-        self._sync_client: redis.Redis | None = None
-        self._sync_pid: int | None = None
-        self._lock = threading.Lock()
+        self._hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+        self._hubs_by_token: weakref.WeakValueDictionary[str, Hub] = weakref.WeakValueDictionary()
 
     # --- Configuration ------------------------------------------------------------------
     @property
@@ -161,20 +81,24 @@ class HubChannelLayer(BaseChannelLayer):
         return RedisNames(self._prefix or settings.REALTIME_PREFIX)
 
     # --- The hub of the running loop ----------------------------------------------------
-    def hub(self) -> Any:
+    def hub(self) -> Hub:
         """The hub of the running event loop, started at first use."""
-        from realtime.hub import Hub
-
         loop = asyncio.get_running_loop()
         hub = self._hubs.get(loop)
         if hub is None:
-            hub = Hub(self, token=uuid.uuid4().hex[:12])
+            hub = Hub(
+                url=self.url,
+                names=self.names,
+                capacity=self.capacity,
+                group_expiry=self.group_expiry,
+                token=uuid.uuid4().hex[:12],
+            )
             self._hubs[loop] = hub
             self._hubs_by_token[hub.token] = hub
             hub.start()
         return hub
 
-    def _running_hub(self) -> Any:
+    def _running_hub(self) -> Hub | None:
         try:
             return self._hubs.get(asyncio.get_running_loop())
         except RuntimeError:
@@ -201,13 +125,7 @@ class HubChannelLayer(BaseChannelLayer):
         return sent
 
     def _sync_redis(self) -> redis.Redis:
-        with self._lock:
-            if self._sync_client is None or self._sync_pid != os.getpid():  # a pool must not cross a fork
-                self._sync_client = redis.Redis.from_url(
-                    self.url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
-                )
-                self._sync_pid = os.getpid()
-            return self._sync_client
+        return connections.sync_client(self.url)
 
     def publish(self, groups: Sequence[str], message: Mapping[str, Any]) -> list[int]:
         """`group_send` to several groups at once, from synchronous code (a Celery task, a view,
@@ -240,15 +158,22 @@ class HubChannelLayer(BaseChannelLayer):
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
         token = hub_token_of(channel)
-        if token is not None:
-            local = self._hubs_by_token.get(token)
-            if local is not None:
-                if not local.deliver_local(channel, message):
-                    raise ChannelFull(channel)
-                return
+        if token is None:
+            await self._publish([(self.names.channel(channel), serialize(message))])
+            return
+        local = self._hubs_by_token.get(token)
+        if local is None or local.loop is None or local.loop.is_closed():
             await self._publish([(self.names.hub(token), encode_direct(channel, message))])
             return
-        await self._publish([(self.names.channel(channel), serialize(message))])
+        if local.loop is asyncio.get_running_loop():
+            if not local.deliver_local(channel, message):
+                raise ChannelFull(channel)
+            return
+        # A channel of this process on another event loop (a sync view's `async_to_sync`, a
+        # thread of its own): its queue belongs to that loop, which only that loop may touch.
+        if local.is_full(channel):
+            raise ChannelFull(channel)
+        local.loop.call_soon_threadsafe(local.deliver_local, channel, message)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         self.require_valid_channel_name(channel)
@@ -265,26 +190,32 @@ class HubChannelLayer(BaseChannelLayer):
     async def group_add(self, group: str, channel: str) -> None:
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
-        await self._hub_of(channel).group_add(group, channel)
+        hub = self._hub_of(channel)
+        await self._on_loop_of(hub, hub.group_add(group, channel))
 
     async def group_discard(self, group: str, channel: str) -> None:
         self.require_valid_group_name(group)
         self.require_valid_channel_name(channel)
-        await self._hub_of(channel).group_discard(group, channel)
+        hub = self._hub_of(channel)
+        await self._on_loop_of(hub, hub.group_discard(group, channel))
+
+    @staticmethod
+    async def _on_loop_of(hub: Hub, work: Any) -> None:
+        """Run a hub's coroutine on the hub's own event loop, from whichever loop calls."""
+        if hub.loop is None or hub.loop is asyncio.get_running_loop():
+            await work
+            return
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, hub.loop))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         assert isinstance(message, dict), "message is not a dict"
         await self._publish(self.encode_group_send([group], message))
 
-    async def group_send_many(self, groups: Sequence[str], message: dict[str, Any]) -> None:
-        """`group_send` to several groups in one round trip; a socket in several gets it once."""
-        await self._publish(self.encode_group_send(groups, message))
-
     async def flush(self) -> None:
         for hub in list(self._hubs.values()):
             await hub.flush()
 
-    def _hub_of(self, channel: str) -> Any:
+    def _hub_of(self, channel: str) -> Hub:
         token = hub_token_of(channel)
         hub = self._hubs_by_token.get(token) if token is not None else None
         if hub is None:
@@ -295,7 +226,7 @@ class HubChannelLayer(BaseChannelLayer):
         return hub
 
     # --- The fast path ------------------------------------------------------------------
-    def attach(self, channel: str, socket: Any) -> Any:
+    def attach(self, channel: str, socket: Any) -> Hub:
         """Make `channel` a hub socket: fast-path group messages go straight to `socket`."""
         hub = self._hub_of(channel)
         hub.attach(channel, socket)

@@ -46,7 +46,7 @@ class LayerPublisher:
 
     def publish(self, stream: str, frame: dict[str, Any], **routing: Any) -> int:
         """Publish now; returns the number of web processes that received it."""
-        if stream not in streams.GROUP_STREAMS:
+        if streams.is_control_stream(stream):
             envelope = streams.encode_envelope(frame, **routing)
             return self.layer.publish_encoded([(streams.channel_name(stream), envelope.encode())])[0]
         sent = [

@@ -11,7 +11,6 @@ from django.utils import timezone
 from betting.models import Match, MatchStatus, OddsVersion, PriceOverride
 from betting.permissions import TRADERS_GROUP
 from betting.tests.factories import UserFactory
-from realtime import streams
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def test_admin_creates_a_match_like_the_api_with_markets_and_an_announcement(
     override = PriceOverride.objects.get(match=match)  # the typed odds are a recorded override
     assert override.odds == {"home": "1.90", "draw": "3.50", "away": "4.10"} and override.created_by is not None
     assert [(stream, frame["type"], frame["match"]) for stream, frame, _ in published] == [
-        (streams.ODDS, "match", match.pk)
+        (odds_streams.ODDS, "match", match.pk)
     ]
 
 

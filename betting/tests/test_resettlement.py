@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from betting import jobs
+from betting import streams as odds_streams
 from betting.engine.markets import grade, settlement_amount
 from betting.errors import MatchTransitionNotAllowed, ResettlementUncollectable
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, MatchStatus, Wallet
@@ -24,7 +25,6 @@ from betting.settlement import (
     match_transition,
 )
 from betting.tests.factories import SCORE_OF_RESULT, MatchFactory, UserFactory, balance_of, new_bet_key, settle
-from realtime import streams
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_a_correction_publishes_the_result_and_every_changed_bet(
     published.clear()
     with django_capture_on_commit_callbacks(execute=True):
         match_result_correct(match_id=match.pk, score=SCORE_OF_RESULT["draw"])
-    match_frames = [frame for stream, frame, _ in published if stream == streams.ODDS]
+    match_frames = [frame for stream, frame, _ in published if stream == odds_streams.ODDS]
     assert [(f["type"], f["status"], f["result"]) for f in match_frames] == [("match", "settled", "draw")]
     bet_frames = {frame["id"]: frame for stream, frame, _ in published if frame["type"] == "bet"}
     assert bet_frames[bets["home"].pk]["status"] == "lost" and bet_frames[bets["draw"].pk]["status"] == "won"

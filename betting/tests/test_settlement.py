@@ -88,7 +88,7 @@ def test_settlement_publishes_bet_and_wallet_events(match, bets, published, djan
     assert settled_bets[winner.pk]["status"] == "won" and settled_bets[winner.pk]["payout"] == "70.00"
     assert settled_bets[bets["home"].pk]["status"] == "lost"
     statuses = [
-        frame["status"] for stream, frame, _ in published if stream == streams.ODDS and frame["type"] == "match"
+        frame["status"] for stream, frame, _ in published if stream == odds_streams.ODDS and frame["type"] == "match"
     ]
     assert statuses == ["closed", "settled"]
 
@@ -299,7 +299,7 @@ def test_creating_a_match_announces_it_on_commit(staff_client, published, django
     frames = [(stream, frame) for stream, frame, _ in published if frame["type"] == "match"]
     assert frames == [
         (
-            streams.ODDS,
+            odds_streams.ODDS,
             {
                 "type": "match",
                 "match": reply.json()["id"],

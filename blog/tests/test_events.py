@@ -13,12 +13,12 @@ from django.db import transaction
 from django.test import Client
 
 from blog import services
+from blog import streams as blog_streams
 from blog.models import Post, PostStatus
 from blog.tests.conftest import client_for
 from blog.tests.factories import PostFactory
-from realtime import streams
-from realtime.layer import decode_fast
 from realtime.publisher import get_layer
+from realtime.wire import decode_fast
 
 # Real commits (`on_commit` callbacks run only when the outermost transaction commits), and
 # a real Redis channel.
@@ -52,7 +52,7 @@ class BlogChannel:
             message = self.pubsub.get_message(timeout=0.1)
             if message is not None and message["type"] == "message":
                 groups, _, _, frame_text, _ = decode_fast(message["data"])
-                if groups == [streams.BLOG_FEED]:
+                if groups == [blog_streams.BLOG_FEED]:
                     received.append(({}, json.loads(frame_text)))
                 elif groups[0].startswith("blog_drafts_"):
                     received.append(({"user": int(groups[0].rsplit("_", 1)[1])}, json.loads(frame_text)))

@@ -33,7 +33,11 @@ ASGI_APPLICATION = "config.asgi.application"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "realtime.layer.HubChannelLayer",
-        "CONFIG": {"routes": ["realtime.streams"], "capacity": 100, "group_expiry": 86400},
+        "CONFIG": {
+            "routes": ["realtime.streams", "betting.streams", "blog.streams"],
+            "capacity": 100,
+            "group_expiry": 86400,
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -174,7 +178,7 @@ REALTIME_SOCKET_SNDBUF = env.int("REALTIME_SOCKET_SNDBUF", default=64 * 1024)
 # (realtime/collector.py); empty keeps Python's defaults.
 REALTIME_GC_THRESHOLDS = [int(n) for n in env.list("REALTIME_GC_THRESHOLDS", default=["50000", "20", "100"]) if n]
 # Client frames: a token bucket per socket; bad frames spend a second, smaller budget and
-# a socket that exhausts it is closed with 4429.
+# a socket that exhausts it is closed with 4400.
 REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)
 REALTIME_CLIENT_FRAMES_BURST = env.int("REALTIME_CLIENT_FRAMES_BURST", default=30)
 REALTIME_BAD_FRAMES_BURST = env.int("REALTIME_BAD_FRAMES_BURST", default=20)

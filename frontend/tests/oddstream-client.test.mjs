@@ -156,8 +156,8 @@ test("the first connection sends no resync; unsubscribed matches are forgotten",
   assert.deepEqual(ws.sent, [{ action: "unsubscribe", matches: [3] }]);
 });
 
-test("a bad token (4401, no refresh), a refusal (4403) or an unknown match (4404) stops reconnecting", () => {
-  for (const code of [4401, 4403, 4404]) {
+test("a bad token (4401, no refresh) or an unknown match (4404) stops reconnecting", () => {
+  for (const code of [4401, 4404]) {
     const { stream, clock } = makeStream();
     const fatal = [];
     stream.addEventListener("fatal", (e) => fatal.push(e.detail.code));
@@ -302,14 +302,15 @@ test("too many sockets (4429): offline with the reason, and only one retry after
   assert.equal(FakeSocket.instances.length, 2);
 });
 
-test("forbidden (4403) shows offline with the server's reason and never reconnects", () => {
-  const { stream, clock } = makeStream();
+test("too many bad frames (4400): offline with the reason, then one retry after the cool-down", () => {
+  const { stream, clock } = makeStream({ cooldownMs: 60000 });
   stream.start();
   FakeSocket.instances[0].open();
-  FakeSocket.instances[0].onclose({ code: 4403, reason: "origin not allowed" });
-  clock.fire();
-  assert.equal(FakeSocket.instances.length, 1);
+  FakeSocket.instances[0].onclose({ code: 4400, reason: "too many bad frames" });
   assert.equal(stream.status, "offline");
+  assert.deepEqual([...clock.timers.values()].map((t) => t.ms), [60000]);
+  clock.fire();
+  assert.equal(FakeSocket.instances.length, 2);
 });
 
 test("jwtRefresher posts the refresh token and hands over the rotated pair", async () => {

@@ -4,9 +4,13 @@ with a real Redis (the revocation notes travel over its pub/sub)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlparse
 
 import pytest
 from channels.db import database_sync_to_async
@@ -22,6 +26,8 @@ from config.asgi import application
 from realtime import credentials
 from realtime.credentials import user_sockets_close
 from realtime.origin import origin_refusal
+from realtime.tests.cancellation import tasks_left_after_cancelling
+from tests.waiting import next_second
 
 PASSWORD = "correct-horse-battery"
 
@@ -170,12 +176,12 @@ async def test_revoking_a_user_closes_their_sockets_and_no_one_elses() -> None:
 async def test_a_token_issued_before_a_revocation_opens_no_socket() -> None:
     user = await database_sync_to_async(UserFactory)()
     token = AccessToken.for_user(user)
-    await asyncio.sleep(1.05)  # `iat` is in whole seconds
+    await next_second()  # `iat` is in whole seconds
     await database_sync_to_async(user_sockets_close)(user_id=user.pk, reason="signed out")
     communicator = await open_socket(f"/ws/odds/?token={token}")
     code, reason, _ = await closed_with(communicator)
     assert code == 4401 and "revoked" in reason
-    await asyncio.sleep(1.05)
+    await next_second()
     await (await token_socket(user)).disconnect()  # a token issued afterwards works
 
 
@@ -296,3 +302,46 @@ async def test_sockets_past_the_per_user_and_per_ip_caps_are_refused_with_4429(s
     assert (await first_frame(again))["type"] == "snapshot"
     for communicator in (mine[1], anonymous, again):
         await communicator.disconnect()
+
+
+# --- The process's Redis connections ------------------------------------------------------
+def redis_connections_of_this_process(port: int) -> int:
+    """Established TCP connections of this process to `port` (Linux: /proc)."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[2].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                count += 1
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.redis
+async def test_signed_in_sockets_hold_no_redis_connection_of_their_own(settings) -> None:
+    """Each handshake reads the user's revocation record: through the process's one cache
+    client, not one per socket kept open as long as the socket (Django's cache per context)."""
+    port = urlparse(settings.REDIS_URL).port or 6379
+    user = await database_sync_to_async(UserFactory)()
+    warm = await token_socket(user)  # the hub's and the revocation listener's connections
+    before = redis_connections_of_this_process(port)
+    sockets = [await token_socket(user) for _ in range(12)]
+    assert redis_connections_of_this_process(port) - before <= 2
+    for communicator in (warm, *sockets):
+        await communicator.disconnect()
+
+
+# --- The revocation listener's loop ---------------------------------------------------------
+@pytest.mark.redis
+def test_a_revocation_listener_cancelled_at_any_point_of_its_start_up_stops() -> None:
+    """As the hub's listener (realtime/tests/test_layer.py): redis-py may swallow a cancellation
+    that lands during the subscribe; the loop must still stop, or its event loop never closes."""
+
+    assert tasks_left_after_cancelling(lambda: credentials.Revocations().listen(), runs=100) == []

@@ -12,6 +12,8 @@ import pytest
 import redis
 from websockets.frames import Frame, Opcode
 
+from betting import streams as odds_streams
+from blog import streams as blog_streams
 from realtime import presence, streams
 from realtime.consumers import TokenBucket
 from realtime.hub import Hub
@@ -81,7 +83,7 @@ def layer() -> HubChannelLayer:
 
 @pytest.fixture
 def hub(layer: HubChannelLayer) -> Hub:
-    return Hub(layer, heartbeat_seconds=60)  # not started: batches are fed by hand
+    return Hub(url=layer.url, names=layer.names, heartbeat_seconds=60)  # not started: batches are fed by hand
 
 
 def sent(layer: HubChannelLayer, stream: str, frame: dict, **routing: object) -> list[dict]:
@@ -95,10 +97,10 @@ def sent(layer: HubChannelLayer, stream: str, frame: dict, **routing: object) ->
 
 def odds(layer: HubChannelLayer, match: int, version: int) -> list[dict]:
     frame = {"type": "odds", "match": match, "version": version}
-    groups = [streams.ODDS_ALL, streams.odds_group(match)]
+    groups = [odds_streams.ODDS_ALL, odds_streams.odds_group(match)]
     return [
         {"channel": channel.encode(), "data": payload}
-        for channel, payload in layer.encode_group_send(groups, {"type": streams.ODDS_EVENT, "data": frame})
+        for channel, payload in layer.encode_group_send(groups, {"type": odds_streams.ODDS_EVENT, "data": frame})
     ]
 
 
@@ -113,37 +115,41 @@ async def socket_in(hub: Hub, *groups: str, user_id: int | None = None, stream: 
 
 
 async def test_odds_reach_the_match_and_all_matches_subscribers_once(layer, hub: Hub) -> None:
-    everything = await socket_in(hub, streams.ODDS_ALL, streams.odds_group(1))  # followed twice, delivered once
-    one = await socket_in(hub, streams.odds_group(1))
-    other = await socket_in(hub, streams.odds_group(2))
-    await hub._dispatch_batch(odds(layer, 1, 5))
+    everything = await socket_in(
+        hub, odds_streams.ODDS_ALL, odds_streams.odds_group(1)
+    )  # followed twice, delivered once
+    one = await socket_in(hub, odds_streams.odds_group(1))
+    other = await socket_in(hub, odds_streams.odds_group(2))
+    await hub.fan_out.dispatch_batch(odds(layer, 1, 5))
     assert len(everything.frames) == 1 and len(one.frames) == 1 and other.frames == []
     assert one.frames[0] == streams.encode_frame({"type": "odds", "match": 1, "version": 5})  # the publisher's text
 
 
 async def test_a_batch_keeps_only_the_newest_version_of_each_match(layer, hub: Hub) -> None:
-    socket = await socket_in(hub, streams.ODDS_ALL)
+    socket = await socket_in(hub, odds_streams.ODDS_ALL)
     batch = [*odds(layer, 1, 1), *odds(layer, 2, 1), *odds(layer, 1, 2), *odds(layer, 1, 3)]
-    await hub._dispatch_batch(batch)
+    await hub.fan_out.dispatch_batch(batch)
     assert socket.frames == [
         streams.encode_frame({"type": "odds", "match": 2, "version": 1}),
         streams.encode_frame({"type": "odds", "match": 1, "version": 3}),
     ]
-    assert hub.events_superseded == 2
+    assert hub.counters.events_superseded == 2
     assert socket.batches == [b"".join(wire_text_frame(f) for f in socket.frames)]  # one write for the batch
 
 
 async def test_sockets_wanting_the_same_events_share_one_buffer(layer, hub: Hub) -> None:
-    sockets = [await socket_in(hub, streams.ODDS_ALL) for _ in range(3)]
-    await hub._dispatch_batch([*odds(layer, 1, 1), *odds(layer, 2, 1)])
+    sockets = [await socket_in(hub, odds_streams.ODDS_ALL) for _ in range(3)]
+    await hub.fan_out.dispatch_batch([*odds(layer, 1, 1), *odds(layer, 2, 1)])
     assert sockets[0].batches[0] is sockets[1].batches[0] is sockets[2].batches[0]
-    assert hub.deliveries == 6
+    assert hub.counters.deliveries == 6
 
 
 async def test_odds_reach_the_seeds_cotes_groups_in_the_seeds_shape(layer, hub: Hub) -> None:
-    cotes = await socket_in(hub, streams.COTES_ALL)
+    cotes = await socket_in(hub, odds_streams.COTES_ALL)
     frame = {"type": "odds", "match": 4, "version": 2, "odds": {"home": 2.1, "draw": 3.4, "away": 3.5}}
-    await hub._dispatch_batch(sent(layer, streams.ODDS, {**frame, "bets": 3, "ts": "t"}, match=4, version=2))
+    await hub.fan_out.dispatch_batch(
+        sent(layer, odds_streams.ODDS, {**frame, "bets": 3, "ts": "t"}, match=4, version=2)
+    )
     assert [json.loads(f) for f in cotes.frames] == [
         {
             "type": "cotes_update",
@@ -154,39 +160,39 @@ async def test_odds_reach_the_seeds_cotes_groups_in_the_seeds_shape(layer, hub: 
 
 async def test_private_events_reach_only_the_users_sockets(layer, hub: Hub) -> None:
     mine, mine_too = await socket_in(hub, streams.user_group(7)), await socket_in(hub, streams.user_group(7))
-    theirs, anonymous = await socket_in(hub, streams.user_group(8)), await socket_in(hub, streams.ODDS_ALL)
-    await hub._dispatch_batch(sent(layer, streams.PRIVATE, {"type": "wallet", "balance": "1.00"}, user=7))
+    theirs, anonymous = await socket_in(hub, streams.user_group(8)), await socket_in(hub, odds_streams.ODDS_ALL)
+    await hub.fan_out.dispatch_batch(sent(layer, streams.PRIVATE, {"type": "wallet", "balance": "1.00"}, user=7))
     assert len(mine.frames) == len(mine_too.frames) == 1
     assert theirs.frames == anonymous.frames == []
 
 
 async def test_drafts_reach_only_their_authors_blog_sockets(layer, hub: Hub) -> None:
-    author = await socket_in(hub, streams.BLOG_FEED, streams.blog_drafts_group(3), user_id=3, stream="blog")
-    reader = await socket_in(hub, streams.BLOG_FEED, stream="blog")
+    author = await socket_in(hub, blog_streams.BLOG_FEED, blog_streams.blog_drafts_group(3), user_id=3, stream="blog")
+    reader = await socket_in(hub, blog_streams.BLOG_FEED, stream="blog")
     draft = {"type": "post_created", "id": 1, "status": "draft"}
-    batch = [*sent(layer, streams.BLOG, draft, user=3), *sent(layer, streams.BLOG, {"type": "post_created"})]
-    await hub._dispatch_batch(batch)
+    batch = [*sent(layer, blog_streams.BLOG, draft, user=3), *sent(layer, blog_streams.BLOG, {"type": "post_created"})]
+    await hub.fan_out.dispatch_batch(batch)
     assert len(author.frames) == 2 and len(reader.frames) == 1
 
 
 async def test_a_member_that_is_not_a_hub_socket_gets_the_message_in_its_channel(layer, hub: Hub) -> None:
-    socket = await socket_in(hub, streams.BLOG_FEED, stream="blog")
+    socket = await socket_in(hub, blog_streams.BLOG_FEED, stream="blog")
     plain = hub.new_channel()  # a consumer written the Channels way
-    await hub.group_add(streams.BLOG_FEED, plain)
-    await hub._dispatch_batch(sent(layer, streams.BLOG, {"type": "post_created", "id": 9}))
+    await hub.group_add(blog_streams.BLOG_FEED, plain)
+    await hub.fan_out.dispatch_batch(sent(layer, blog_streams.BLOG, {"type": "post_created", "id": 9}))
     assert json.loads(socket.frames[0]) == {"type": "post_created", "id": 9}
     assert await hub.receive(plain) == {"type": "blog_event", "data": {"type": "post_created", "id": 9}}
 
 
 async def test_membership_counts_per_stream_and_forgets_removed_sockets(hub: Hub) -> None:
-    a = await socket_in(hub, streams.odds_group(4), user_id=1)
-    b = await socket_in(hub, streams.BLOG_FEED, stream="blog")
-    c = await socket_in(hub, streams.BLOG_FEED, stream="blog")
+    a = await socket_in(hub, odds_streams.odds_group(4), user_id=1)
+    b = await socket_in(hub, blog_streams.BLOG_FEED, stream="blog")
+    c = await socket_in(hub, blog_streams.BLOG_FEED, stream="blog")
     hub.remove(c)
     hub.remove(c)  # twice: harmless
     hub.remove(a)
     assert hub.local_counts() == {"blog": 1}
-    assert hub.group_sizes() == {streams.BLOG_FEED: 1}
+    assert hub.group_sizes() == {blog_streams.BLOG_FEED: 1}
     assert b.frames == []
 
 

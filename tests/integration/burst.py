@@ -72,11 +72,11 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
     from django.utils import timezone
 
     from betting import matches, placement, recompute
+    from betting import streams as odds_streams
     from betting.models import OddsVersion
     from betting.wallets import wallet_open
-    from realtime import streams
-    from realtime.layer import decode_fast
     from realtime.publisher import get_layer
+    from realtime.wire import decode_fast
 
     user, _ = get_user_model().objects.get_or_create(username="burst@oddstream.local")
     wallet_open(user=user, credit=Decimal("10000000.00"))  # bet_place debits every stake
@@ -99,7 +99,7 @@ def run_burst(bets: int, seconds: float, per_transaction: int = 1) -> dict[str, 
             if message is None:
                 continue
             groups, _, _, frame, _ = decode_fast(message["data"])
-            if streams.odds_group(match.pk) in groups and groups[0] == streams.ODDS_ALL:
+            if odds_streams.odds_group(match.pk) in groups and groups[0] == odds_streams.ODDS_ALL:
                 published.append((time.monotonic(), json.loads(frame)))
 
     listener = threading.Thread(target=listen, daemon=True)

@@ -13,6 +13,7 @@ import pytest
 import websockets
 
 from tests.integration.harness import Stack
+from tests.waiting import subscribed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -45,7 +46,9 @@ async def test_the_blog_seeds_group_send_from_a_shell_reaches_every_blog_socket(
         websockets.connect(f"ws://127.0.0.1:{second}/ws/seed/blog/") as seed_socket,
     ):
         await ready(project_socket, "presence")
-        await asyncio.sleep(0.3)  # the seed's consumer sends nothing on connect
+        # The seed's consumer sends nothing on connect: its group is joined once the handshake
+        # is done; the fast-path channel is subscribed once both web processes' hubs are.
+        await subscribed(stack.redis_url, f"{stack.env['REALTIME_PREFIX']}:fast", count=2)
         stack.manage(
             "shell",
             "-c",

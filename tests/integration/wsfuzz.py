@@ -34,7 +34,7 @@ from typing import Any
 # WebSocket opcodes (RFC 6455 §5.2): 3-7 and 0xB-0xF are reserved.
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 RESERVED_OPCODES = [3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF]
-SERVER_MAX_PAYLOAD = 64 * 1024  # realtime.transport.MAX_INCOMING_PAYLOAD_BYTES
+SERVER_MAX_PAYLOAD = 64 * 1024  # settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE (config.daphne)
 ACTIONS = ["subscribe", "unsubscribe", "resync", "ping", "", "SUBSCRIBE", None, 7]
 
 
@@ -109,37 +109,64 @@ def random_action(rng: random.Random) -> bytes:
     return json.dumps(message).encode()
 
 
+def nested_json(rng: random.Random) -> bytes:
+    """Arrays or objects nested far deeper than any frame of the protocol, within 4 KiB: Python's
+    JSON parser recurses once per level, and a few thousand levels raise RecursionError."""
+    depth = rng.choice([33, 100, 1000, 2000])
+    if rng.random() < 0.5:
+        return b"[" * depth + b"]" * depth
+    return b'{"a":' * min(depth, 800) + b"1" + b"}" * min(depth, 800)
+
+
+def hostile_message(rng: random.Random, kind: int) -> tuple[int, bytes]:
+    """(opcode, payload) of a whole message the server's WebSocket layer passes on to the
+    consumer: the kinds of `MESSAGE_KINDS`."""
+    if kind == 0:
+        return TEXT, random_action(rng)
+    if kind == 1:
+        return TEXT, json.dumps(random_json(rng)).encode()
+    if kind == 2:
+        return BINARY, rng.randbytes(rng.randrange(0, 2000))
+    if kind == 3:
+        return TEXT, b"x" * rng.choice([4096, 4097, 20000])  # the consumer's 4 KiB limit
+    if kind == 4:
+        return TEXT, json.dumps({"action": "subscribe", "matches": [1]}).encode()
+    if kind == 5:
+        return TEXT, nested_json(rng)
+    return TEXT, b'{"action": "ping"}'
+
+
+MESSAGE_KINDS = range(7)
+
+
 def random_frame(rng: random.Random) -> bytes:
     """One malformed or random frame (most are refused by the protocol layer or the consumer)."""
-    kind = rng.randrange(14)
+    kind = rng.randrange(9 + len(MESSAGE_KINDS))
     if kind == 0:
-        return client_frame(rng, TEXT, random_action(rng))
-    if kind == 1:
-        return client_frame(rng, TEXT, json.dumps(random_json(rng)).encode())
-    if kind == 2:
         return client_frame(rng, TEXT, rng.randbytes(rng.randrange(1, 200)))  # mostly invalid UTF-8
-    if kind == 3:
-        return client_frame(rng, BINARY, rng.randbytes(rng.randrange(0, 2000)))
-    if kind == 4:
+    if kind == 1:
         return client_frame(rng, rng.choice(RESERVED_OPCODES), rng.randbytes(rng.randrange(0, 50)))
-    if kind == 5:
+    if kind == 2:
         return client_frame(rng, TEXT, b'{"action": "ping"}', rsv=rng.randrange(1, 8))
-    if kind == 6:
+    if kind == 3:
         return client_frame(rng, TEXT, b'{"action": "ping"}', masked=False)
-    if kind == 7:
+    if kind == 4:
         return client_frame(rng, CONTINUATION, rng.randbytes(rng.randrange(0, 100)))
-    if kind == 8:  # a fragmented message, sometimes never finished
+    if kind == 5:  # a fragmented message, sometimes never finished
         start = client_frame(rng, TEXT, b'{"action": ', fin=False)
         return start + (client_frame(rng, CONTINUATION, b'"ping"}') if rng.random() < 0.5 else b"")
-    if kind == 9:
+    if kind == 6:
         return client_frame(rng, PING, rng.randbytes(rng.choice([0, 10, 125, 126, 300])))
-    if kind == 10:
+    if kind == 7:
         return client_frame(rng, PONG, rng.randbytes(rng.randrange(0, 50)))
-    if kind == 11:
-        return client_frame(rng, TEXT, b"x" * rng.choice([4096, 4097, 20000]))  # the consumer's 4 KiB limit
-    if kind == 12:
-        return client_frame(rng, TEXT, json.dumps({"action": "subscribe", "matches": [1]}).encode())
-    return client_frame(rng, TEXT, b'{"action": "ping"}')
+    if kind == 8:  # a nested message in fragments: the server reassembles it first
+        opcode, payload = TEXT, nested_json(rng)
+        middle = len(payload) // 2
+        return client_frame(rng, opcode, payload[:middle], fin=False) + client_frame(
+            rng, CONTINUATION, payload[middle:]
+        )
+    opcode, payload = hostile_message(rng, kind - 9)
+    return client_frame(rng, opcode, payload)
 
 
 @dataclass
@@ -322,12 +349,16 @@ PING_ACTION = client_frame(random.Random(0), TEXT, b'{"action": "ping"}')
 
 
 def abort(writer: asyncio.StreamWriter) -> None:
+    abort_transport(writer.transport)
+
+
+def abort_transport(transport: asyncio.WriteTransport) -> None:
     """Reset the connection (SO_LINGER 0: an RST, no FIN), as a vanished client would."""
     with contextlib.suppress(OSError):
-        sock = writer.get_extra_info("socket")
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+    transport.abort()
 
 
 # --- Well-behaved clients: the latency the fuzzing must not hurt ---------------------------

@@ -7,7 +7,7 @@ from unittest.mock import AsyncMock
 
 from autobahn.exception import Disconnected
 
-from realtime.consumers import OddsConsumer
+from betting.consumers import OddsConsumer
 
 
 async def test_sending_to_a_client_gone_meanwhile_stops_the_writes() -> None:

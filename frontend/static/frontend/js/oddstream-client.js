@@ -18,12 +18,13 @@
 
 // Close codes after which reconnecting cannot help (docs/frontend.md, "The WebSocket client and close codes").
 export const CLOSE_CREDENTIALS_EXPIRED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_NOT_FOUND = 4404;
-export const CLOSE_TOO_MANY = 4429;
-export const FATAL_CLOSE_CODES = new Set([CLOSE_CREDENTIALS_EXPIRED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND]);
-// After a 4429 (too many sockets, or too many bad frames) the server asked us to back off:
-// wait this long, never the short backoff, so a refused client does not hammer it.
+export const FATAL_CLOSE_CODES = new Set([CLOSE_CREDENTIALS_EXPIRED, CLOSE_NOT_FOUND]);
+export const CLOSE_TOO_MANY_BAD_FRAMES = 4400;
+export const CLOSE_TOO_MANY = 4429; // too many sockets
+// After a 4400 (too many bad frames) or a 4429 (too many sockets) the server asked us to back
+// off: wait this long, never the short backoff, so a refused client does not hammer it.
+export const COOL_DOWN_CLOSE_CODES = new Set([CLOSE_TOO_MANY_BAD_FRAMES, CLOSE_TOO_MANY]);
 const REFUSED_COOLDOWN_MS = 60000;
 // Past this many matches, a resumed socket asks for one full resync instead of one per match
 // (the server rate-limits client frames).
@@ -64,7 +65,7 @@ export class OddsStream extends EventTarget {
     this.refreshToken = options.refreshToken || null;
     this.refreshedSinceOpen = false; // a second 4401 before any open means the refresh did not help
     this.cooldownMs = options.cooldownMs ?? REFUSED_COOLDOWN_MS;
-    this.coolingDown = false; // after a 4429: the next attempt waits for the cool-down, whatever happens
+    this.coolingDown = false; // after a 4400 or 4429: the next attempt waits for the cool-down, whatever happens
     this.failed = false; // stopped by a close code after which retrying with the same credential cannot help
     this.usedToken = null; // the token the current connection carried (null: none)
     this.connects = 0; // connect() calls so far: tells a late refresh that the stream moved on
@@ -114,7 +115,7 @@ export class OddsStream extends EventTarget {
   // The credential changed (a rotated access token, a sign-in, a sign-out): reconnect with it
   // now, before the server closes the socket for the old one (4401 at its expiry). The new
   // socket resumes like any reconnect (re-subscribes, resyncs by version). A stream that
-  // stopped on its old credential (4401, 4403) tries again; one stopped by the page, or
+  // stopped on its old credential (4401) tries again; one stopped by the page, or
   // cooling down after a 4429, does not: its next attempt reads the new credential anyway.
   renew() {
     if ((this.stopped && !this.failed) || this.coolingDown) return;
@@ -180,11 +181,11 @@ export class OddsStream extends EventTarget {
         return;
       }
       if (FATAL_CLOSE_CODES.has(event.code)) {
-        // Bad credentials, a refusal or an unknown match: retrying would fail the same way.
+        // Bad credentials or an unknown match: retrying would fail the same way.
         this.fail(event.code, event.reason);
         return;
       }
-      if (event.code === CLOSE_TOO_MANY) {
+      if (COOL_DOWN_CLOSE_CODES.has(event.code)) {
         // The server refuses more from us for now: say so, and come back much later.
         const reason = event.reason || "the server refused the connection (too many)";
         this.setStatus("offline", { reason, retryInMs: this.cooldownMs });

@@ -72,6 +72,9 @@ async def test_resync_sends_the_current_state_of_the_match() -> None:
         ('{"action": "subscribe", "matches": [424242]}', "unknown_match"),
         ('{"action": "resync", "match": 424242}', "unknown_match"),
         ('{"action": "ping", "x": "' + "y" * 4100 + '"}', "frame_too_large"),
+        ("[" * 2000 + "]" * 2000, "frame_too_deep"),  # RecursionError in the parser, before
+        ('{"a":' * 40 + "1" + "}" * 40, "frame_too_deep"),
+        ('{"action": "fly", "pad": "' + "[" * 100 + '"}', "unknown_action"),  # brackets in a string
     ],
 )
 async def test_bad_frames_get_an_error_and_the_socket_stays_open(frame: str, code: str) -> None:
@@ -97,7 +100,7 @@ async def test_too_many_frames_are_rate_limited_then_the_socket_is_closed(settin
     while True:
         output = await communicator.receive_output(timeout=5)
         if output["type"] == "websocket.close":
-            assert output["code"] == 4429
+            assert output["code"] == 4400
             break
         codes.append(json.loads(output["text"]).get("code"))
     assert codes == [None, None, None, "rate_limited", "rate_limited", "too_many_bad_frames"]
@@ -131,7 +134,17 @@ async def test_an_invalid_token_is_refused_with_4401(kind: str) -> None:
     await communicator.wait()  # the consumer has ended: nothing of it outlives the test's loop
 
 
-async def test_an_unknown_match_in_the_path_is_refused_with_4404() -> None:
-    communicator = await connect("/ws/odds/424242/")
+@pytest.mark.parametrize("endpoint", ["odds", "cotes"])
+@pytest.mark.parametrize(
+    "match_id",
+    [
+        "424242",  # no such match
+        "0",  # no match has it
+        str(2**63),  # past the database's integers: an OverflowError on SQLite, before
+        "9" * 400,
+    ],
+)
+async def test_an_unknown_or_impossible_match_in_the_path_is_refused_with_4404(endpoint: str, match_id: str) -> None:
+    communicator = await connect(f"/ws/{endpoint}/{match_id}/")
     assert (await receive_type(communicator, "error"))["code"] == "match_not_found"
     assert (await communicator.receive_output(timeout=5))["code"] == 4404

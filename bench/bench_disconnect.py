@@ -1,0 +1,189 @@
+"""A mass disconnect of signed-in sockets: how long the web process's event loop stalls, and how
+soon presence is right again.
+
+One Daphne (the project's application, with a probe of its event loop: `bench.disconnect_asgi`),
+DISCONNECT_USERS users (default 5,000) and DISCONNECT_SOCKETS sockets on `/ws/odds/?token=...`
+(default 10,000: two per user), from DISCONNECT_CLIENT_PROCESSES load-generator processes
+(`bench.disconnect_client`). Every signed-in socket is in `odds_all` and its user's `user_<id>`
+group, so the hub holds one fast-path group per user. Once every socket is open and presence
+counts them all, every client process resets all its sockets at once, and the run reports:
+
+- the longest stall of Daphne's event loop from the drop until the process is idle again (a
+  5 ms ticker on its loop; goal under 100 ms), beside the longest stall of an idle second before;
+- the time from the drop until presence (`realtime.presence.counts()`, read from Redis as the ops
+  page reads it) shows no odds socket;
+- Daphne's CPU time spent on the drop.
+
+Bounded: about a minute for the default sizes on 2 cores, 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import redis
+from django.test.utils import override_settings
+
+from bench.bench_delivery import cpu_seconds, raise_open_files_limit, spawn_module, split
+from realtime.presence import counts
+from tests.integration.harness import BIN, ROOT, Stack
+
+SOCKETS = int(os.environ.get("DISCONNECT_SOCKETS", "10000"))
+USERS = int(os.environ.get("DISCONNECT_USERS", "5000"))
+CLIENT_PROCESSES = int(os.environ.get("DISCONNECT_CLIENT_PROCESSES", "4"))
+STALL_GOAL_MS = 100.0
+PRESENCE_TIMEOUT_SECONDS = 120.0
+IDLE_SECONDS = 1.0
+# Above the sockets, so a web process that held a Redis connection per socket would still run
+# and show its cost rather than fail at Redis's default limit of 10,000.
+MAX_REDIS_CLIENTS = 15_000  # the server is idle again once a second passes with no stall over the goal
+
+
+class Presence:
+    def __init__(self, stack: Stack) -> None:
+        self.prefix = stack.env["REALTIME_PREFIX"]
+        self.client = redis.Redis.from_url(stack.redis_url)
+
+    def odds(self) -> int:
+        with override_settings(REALTIME_PREFIX=self.prefix):
+            return counts(self.client).get("odds", 0)
+
+    def wait_for(self, wanted: int, timeout: float) -> float:
+        """Seconds until presence counts `wanted` odds sockets."""
+        started = time.monotonic()
+        while self.odds() != wanted:
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"presence still counts {self.odds()} odds sockets, not {wanted}")
+            time.sleep(0.01)
+        return time.monotonic() - started
+
+
+def longest_stall_ms(port: int) -> float:
+    """The longest stall of Daphne's loop since the previous call."""
+    reply = httpx.get(f"http://127.0.0.1:{port}/bench/loop-stalls", timeout=60)
+    return float(reply.json()["longest_stall_ms"])
+
+
+def tell(processes: list[subprocess.Popen[str]], command: str) -> list[str]:
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+    return [process.stdout.readline().strip() for process in processes if process.stdout is not None]
+
+
+def run(stack: Stack, workdir: Path) -> dict[str, float]:
+    tokens_file = workdir / "tokens"
+    subprocess.run(
+        [str(BIN / "python"), "-m", "bench.disconnect_users", str(USERS), str(tokens_file)],
+        cwd=ROOT,
+        env=stack.env,
+        check=True,
+        timeout=300,
+    )
+    tokens = tokens_file.read_text().split()
+    paths = [f"/ws/odds/?token={tokens[n % len(tokens)]}" for n in range(SOCKETS)]
+    web, port = stack.start_web(application="bench.disconnect_asgi:application")
+    presence = Presence(stack)
+    clients: list[subprocess.Popen[str]] = []
+    try:
+        started = time.monotonic()
+        offset = 0
+        for share in split(SOCKETS, CLIENT_PROCESSES):
+            (workdir / f"paths-{offset}").write_text("\n".join(paths[offset : offset + share]))
+            clients.append(
+                spawn_module(stack.env, "bench.disconnect_client", str(port), str(workdir / f"paths-{offset}"))
+            )
+            offset += share
+        ready = [line.split() for line in (client.stdout.readline() for client in clients if client.stdout)]
+        connected = sum(int(fields[1]) for fields in ready)
+        failed = sum(int(fields[2]) for fields in ready)
+        connect_seconds = time.monotonic() - started
+        statuses = [json.loads(line) for line in tell(clients, "status")]
+        still_open = sum(status["open"] for status in statuses)
+        try:
+            presence.wait_for(still_open, PRESENCE_TIMEOUT_SECONDS)
+        except RuntimeError:
+            print("\n".join(["Clients:", *map(str, statuses), "Daphne:", *web.lines[-30:]]), flush=True)
+            raise
+        print(
+            f"  {connected:,} sockets opened ({failed} failed) in {connect_seconds:.1f} s for {len(tokens):,} users; "
+            f"{still_open:,} still open, closed by the server: {[status['closed'] for status in statuses]}",
+            flush=True,
+        )
+
+        longest_stall_ms(port)
+        time.sleep(IDLE_SECONDS)
+        idle_stall = longest_stall_ms(port)
+
+        cpu_before = cpu_seconds(web.popen.pid)
+        dropped_at = time.monotonic()
+        dropped = sum(int(line.split()[1]) for line in tell(clients, "drop"))
+        presence.wait_for(0, PRESENCE_TIMEOUT_SECONDS)
+        presence_seconds = time.monotonic() - dropped_at
+        # The drop is over once the loop has gone a whole second without a stall over the goal.
+        stall = longest_stall_ms(port)
+        while True:
+            time.sleep(IDLE_SECONDS)
+            window = longest_stall_ms(port)
+            if window < STALL_GOAL_MS:
+                break
+            stall = max(stall, window)
+        drop_cpu = cpu_seconds(web.popen.pid) - cpu_before
+        assert web.popen.poll() is None, "\n".join(web.lines[-40:])
+        return {
+            "sockets": still_open,
+            "users": len(tokens),
+            "dropped": dropped,
+            "idle_stall_ms": idle_stall,
+            "drop_stall_ms": stall,
+            "presence_seconds": presence_seconds,
+            "drop_cpu_seconds": drop_cpu,
+        }
+    finally:
+        for client in clients:
+            if client.poll() is None:
+                client.kill()
+                client.wait(timeout=10)
+        web.stop()
+
+
+def main() -> None:
+    raise_open_files_limit()
+    print(
+        f"{SOCKETS:,} signed-in sockets of {USERS:,} users, {CLIENT_PROCESSES} client processes; "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as workdir:
+        # A Redis of its own: ten thousand sockets must not take connections from anyone else's.
+        stack = Stack(Path(workdir), dedicated_redis=True)
+        stack.env.update(
+            {
+                "REALTIME_MAX_SOCKETS_PER_IP": "0",  # every socket comes from 127.0.0.1
+                "JWT_SIGNING_KEY": f"bench-disconnect-{os.getpid()}-{time.time_ns()}",
+                "JWT_ACCESS_SECONDS": "3600",  # no socket reaches its token's expiry during the run
+            }
+        )
+        try:
+            redis.Redis.from_url(stack.redis_url).config_set("maxclients", MAX_REDIS_CLIENTS)
+            stack.manage("migrate", "--noinput")
+            stack.manage("load_demo_data")
+            result = run(stack, Path(workdir))
+        finally:
+            stack.close()
+    verdict = "met" if result["drop_stall_ms"] < STALL_GOAL_MS else "missed"
+    print()
+    print("| sockets | users | longest loop stall, idle / during the drop | presence right after | server CPU |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {result['sockets']:,.0f} | {result['users']:,.0f} | {result['idle_stall_ms']:.0f} ms / "
+        f"{result['drop_stall_ms']:.0f} ms | {result['presence_seconds']:.2f} s | {result['drop_cpu_seconds']:.2f} s |"
+    )
+    print(f"goal: the longest stall under {STALL_GOAL_MS:.0f} ms: {verdict}")

@@ -1,0 +1,102 @@
+"""However a socket ends, it gives back what it held: its places in the per-user and per-address
+caps, its credential watch, its place in the hub. In-process ASGI stack (every endpoint), the hub
+on the real Redis; the frames are every kind of message the WebSocket fuzzer sends
+(tests/integration/wsfuzz.py), signed-in sockets from one address."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
+
+from betting.consumers import OddsConsumer
+from betting.tests.factories import MatchFactory, UserFactory
+from config.asgi import application
+from config.routing import websocket_urlpatterns
+from realtime.caps import socket_caps
+from realtime.credentials import revocations
+from tests.integration.wsfuzz import MESSAGE_KINDS, TEXT, hostile_message
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.redis]
+
+ADDRESS = "198.51.100.7"
+FRAMES_PER_KIND = 5
+
+
+def endpoints(match_id: int) -> list[str]:
+    return ["/" + str(route.pattern).replace("<int:match_id>", str(match_id)) for route in websocket_urlpatterns]
+
+
+async def open_signed_in(path: str, token: str) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, f"{path}?token={token}")
+    communicator.scope["client"] = (ADDRESS, 50000)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def ended(communicator: WebsocketCommunicator) -> None:
+    """Disconnect if the server has not closed it; an error the consumer raised counts as ended."""
+    with contextlib.suppress(Exception):
+        await communicator.disconnect()
+
+
+def held(user_id: int) -> tuple[int, int, int]:
+    return socket_caps.count(user_id=user_id), socket_caps.count(ip=ADDRESS), revocations.watched()
+
+
+async def test_every_hostile_message_of_the_fuzzer_leaves_the_caps_as_they_were(settings) -> None:
+    settings.REALTIME_BAD_FRAMES_BURST = 1000  # every frame reaches the consumer, none closes it early
+    settings.REALTIME_CLIENT_FRAMES_BURST = 1000
+    match = await database_sync_to_async(MatchFactory)()
+    user = await database_sync_to_async(UserFactory)()
+    token = str(AccessToken.for_user(user))
+    rng = random.Random(20261206)
+    for path in endpoints(match.pk):
+        communicator = await open_signed_in(path, token)
+        assert held(user.pk)[:2] == (1, 1)
+        for kind in MESSAGE_KINDS:
+            for _ in range(FRAMES_PER_KIND):
+                opcode, payload = hostile_message(rng, kind)
+                if opcode == TEXT:
+                    await communicator.send_to(text_data=payload.decode())
+                else:
+                    await communicator.send_to(bytes_data=payload)
+        await communicator.send_json_to({"action": "ping"})
+        while (await communicator.receive_json_from(timeout=5))["type"] != "pong":
+            pass  # the socket is still open and answering after all of them
+        await ended(communicator)
+        assert held(user.pk) == (0, 0, 0), path
+
+
+async def test_a_nested_frame_gets_an_error_and_the_socket_stays_open() -> None:
+    user = await database_sync_to_async(UserFactory)()
+    communicator = await open_signed_in("/ws/odds/", str(AccessToken.for_user(user)))
+    await communicator.send_to(text_data="[" * 2000 + "]" * 2000)
+    frames = []
+    while not frames or frames[-1]["type"] != "error":
+        frames.append(await communicator.receive_json_from(timeout=5))
+    assert frames[-1]["code"] == "frame_too_deep"
+    await communicator.send_json_to({"action": "ping"})
+    while (await communicator.receive_json_from(timeout=5))["type"] != "pong":
+        pass
+    await communicator.disconnect()
+    assert held(user.pk) == (0, 0, 0)
+
+
+async def test_an_exception_in_a_handler_releases_the_socket(monkeypatch) -> None:
+    async def broken(self: OddsConsumer, message: dict) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(OddsConsumer, "action_ping", broken)
+    user = await database_sync_to_async(UserFactory)()
+    communicator = await open_signed_in("/ws/odds/", str(AccessToken.for_user(user)))
+    assert held(user.pk) == (1, 1, 1)
+    await communicator.send_json_to({"action": "ping"})
+    with pytest.raises(RuntimeError, match="a bug in a handler"):
+        await communicator.wait(timeout=5)
+    assert held(user.pk) == (0, 0, 0)
