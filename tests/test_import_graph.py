@@ -18,8 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("accounts", "betting", "blog", "config", "frontend", "ops", "realtime", "workers")
-DOMAINS = ("accounts", "betting", "blog", "frontend", "ops", "workers")
+NOT_THE_PROJECTS = ("tests", "bench", "docs", "deploy", "docker", "node_modules")
+# The project's packages: every top-level directory that is one (an app, config, workers).
+PACKAGES = tuple(
+    sorted(
+        path.parent.name
+        for path in ROOT.glob("*/__init__.py")
+        if path.parent.name not in NOT_THE_PROJECTS and not path.parent.name.startswith(".")
+    )
+)
+INFRASTRUCTURE = ("realtime", "config")
+DOMAINS = tuple(package for package in PACKAGES if package not in INFRASTRUCTURE)
 ENTRY_POINTS = ("config.settings", "config.urls", "config.asgi", "config.wsgi", "config.routing", "config.daphne")
 LEFT_OUT = ("tests", "migrations")
 
@@ -140,6 +149,10 @@ def test_nothing_imports_an_entry_point() -> None:
         if package_of(target) == "config:entry"
     }
     assert importers == set()
+
+
+def test_the_apps_are_all_walked() -> None:
+    assert {"accounts", "betting", "blog", "config", "ops", "realtime", "workers"} <= set(PACKAGES)
 
 
 def test_the_walk_sees_a_circle() -> None:
