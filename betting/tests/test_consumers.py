@@ -38,7 +38,16 @@ async def test_snapshot_on_connect_then_subscribe_adds_matches() -> None:
     communicator = await connect(f"/ws/odds/{first.pk}/")
     snapshot = await receive_type(communicator, "snapshot")
     assert [s["match"] for s in snapshot["matches"]] == [first.pk]
-    assert set(snapshot["matches"][0]) == {"match", "version", "odds", "markets", "status", "bets", "ts"}
+    assert set(snapshot["matches"][0]) == {
+        "match",
+        "version",
+        "odds",
+        "markets",
+        "status",
+        "suspended_reason",
+        "bets",
+        "ts",
+    }
     await communicator.send_json_to({"action": "subscribe", "matches": [second.pk]})
     snapshot = await receive_type(communicator, "snapshot")
     assert [s["match"] for s in snapshot["matches"]] == [second.pk]
