@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -25,9 +26,9 @@ from realtime.credentials import session_sockets_close_on_commit, user_sockets_c
 class SessionStore(DatabaseSessionStore):
     @classmethod
     def get_model_class(cls) -> Any:
-        from accounts.models import UserSession
-
-        return UserSession
+        # By name: the model names this store as its own (get_session_store_class), and an
+        # import each way would be a circle.
+        return apps.get_model("accounts", "UserSession")
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         instance: Any = super().create_model_instance(data)
@@ -58,10 +59,8 @@ def user_sessions_end(*, user: User, reason: str) -> None:
     """End every session of the account: each page session is deleted (its sockets close),
     every refresh token is blacklisted, and every socket of the user closes on every web
     process once the transaction commits (access tokens issued before can open no new one)."""
-    from accounts.models import UserSession
-
     store = SessionStore()
-    for key in UserSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True):
+    for key in store.get_model_class().objects.filter(user_id=user.pk).values_list("session_key", flat=True):
         store.delete(key)
     refresh_tokens_revoke(user=user)
     user_sockets_close_on_commit(user_id=user.pk, reason=reason)

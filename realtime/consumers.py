@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from autobahn.exception import Disconnected
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
