@@ -7,11 +7,11 @@ it did, so a match page extends its timeline without asking the API.
 
 from typing import Any
 
+from betting import streams as odds_streams
 from betting.events import match_status_frame
 from betting.models import Match
 from inplay.models import FeedEvent, MatchState
 from inplay.state import Outcome
-from realtime import streams
 from realtime.publisher import publish_on_commit
 
 
@@ -43,4 +43,6 @@ def match_feed_frame(match: Match, row: MatchState, folded: list[tuple[FeedEvent
 
 
 def match_feed_publish_on_commit(match: Match, row: MatchState, folded: list[tuple[FeedEvent, Outcome]]) -> None:
-    publish_on_commit(streams.ODDS, match_feed_frame(match, row, folded), match=match.pk, version=match.odds_version)
+    publish_on_commit(
+        odds_streams.ODDS, match_feed_frame(match, row, folded), match=match.pk, version=match.odds_version
+    )

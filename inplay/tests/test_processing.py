@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from betting import jobs as betting_jobs
+from betting import streams as odds_streams
 from betting.models import Bet, BetStatus, LedgerEntry, Match, MatchStatus
 from betting.selectors import ledger_audit
 from betting.settlement import match_ids_to_close, match_transition
 from betting.tests.factories import balance_of, new_bet_key
 from inplay import jobs, services
 from inplay.models import FeedEvent, MatchState
-from realtime import streams
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def refreshed(match: Match) -> Match:
 
 
 def match_frames(published: list) -> list[dict]:
-    return [frame for stream, frame, _ in published if stream == streams.ODDS and frame["type"] == "match"]
+    return [frame for stream, frame, _ in published if stream == odds_streams.ODDS and frame["type"] == "match"]
 
 
 def test_kick_off_takes_the_match_in_play(feed, match) -> None:
