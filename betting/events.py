@@ -83,7 +83,7 @@ def odds_publish_on_commit(match: Match, rows: Iterable[Market] | None = None) -
 
 
 def match_status_publish_on_commit(match: Match) -> None:
-    publish_on_commit(ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)
+    publish_on_commit(odds_streams.ODDS, match_status_frame(match), match=match.pk, version=match.odds_version)
 
 
 # --- Private events: only the bettor's own sockets receive them ----------------

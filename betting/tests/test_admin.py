@@ -8,6 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from betting import streams as odds_streams
 from betting.models import Match, MatchStatus, OddsVersion, PriceOverride
 from betting.permissions import TRADERS_GROUP
 from betting.tests.factories import UserFactory

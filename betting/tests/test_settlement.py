@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betting import jobs
+from betting import streams as odds_streams
 from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, MatchStatus, PriceOverride, Wallet
 from betting.placement import bet_place
 from betting.selectors import ledger_audit
