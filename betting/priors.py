@@ -2,7 +2,7 @@
 
 It is chosen once, when the match opens (or when a trader overrides the opening prices), and
 stored on the match (`Match.score_prior`), so the odds recompute reads a matrix and fits
-nothing (docs/odds-engine.md, "Opening prices").
+nothing (docs/odds-engine.md, "What prices a match").
 
 - **From the team model:** `teammodel.selectors.fixture_score_prior`, the Dixon-Coles matrix
   of the latest ratings covering the fixture.
