@@ -16,7 +16,6 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -222,7 +221,11 @@ async def test_a_session_socket_closes_when_its_session_is_flushed_or_expires() 
 
     expiring_key = await signed_in_session(user)
     expire_date = timezone.now() + timedelta(seconds=1.5)
-    await database_sync_to_async(Session.objects.filter(session_key=expiring_key).update)(expire_date=expire_date)
+    # The session table of the configured engine (accounts.sessions keeps each session's user).
+    from accounts.sessions import SessionStore
+
+    sessions = SessionStore.get_model_class().objects
+    await database_sync_to_async(sessions.filter(session_key=expiring_key).update)(expire_date=expire_date)
     expiring = await session_socket(expiring_key)
     assert (await closed_with(expiring, timeout=4))[:2] == (4401, "session expired")
 
