@@ -43,8 +43,11 @@ async def test_snapshot_on_connect_then_subscribe_adds_matches() -> None:
         "version",
         "odds",
         "markets",
+        "market_status",
+        "max_stakes",
         "status",
         "suspended_reason",
+        "live",
         "bets",
         "ts",
     }
