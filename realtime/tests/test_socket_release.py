@@ -77,7 +77,7 @@ async def test_a_nested_frame_gets_an_error_and_the_socket_stays_open() -> None:
     user = await database_sync_to_async(UserFactory)()
     communicator = await open_signed_in("/ws/odds/", str(AccessToken.for_user(user)))
     await communicator.send_to(text_data="[" * 2000 + "]" * 2000)
-    frames = []
+    frames: list[dict] = []
     while not frames or frames[-1]["type"] != "error":
         frames.append(await communicator.receive_json_from(timeout=5))
     assert frames[-1]["code"] == "frame_too_deep"
