@@ -81,7 +81,13 @@ class MatchListApi(generics.ListAPIView[Match]):
 
     @extend_schema(
         request=MatchCreateInputSerializer,
-        responses={201: MatchOutputSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={
+            201: MatchOutputSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            409: error("`match_started`: a match cannot be created open once its kick-off has passed."),
+        },
         summary="Trading (`betting.trade_match`): create a match with every market priced by the team model, or "
         "from a trader's `opening_odds` (recorded); scheduled unless `status` is open (refused once kick-off has "
         "passed).",
