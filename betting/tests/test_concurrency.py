@@ -116,7 +116,7 @@ def test_a_bet_does_not_wait_for_the_engine(monkeypatch) -> None:
     """The recompute prices without the match row lock: a bet on the same match commits while
     the engine is still working (held here until the bet is done, or 10 s)."""
     from betting import placement, pricing
-    from betting.engine.model import compute_quote
+    from betting.engine.book import price_markets
 
     user = UserFactory(wallet=Decimal("100.00"))
     match = MatchFactory()
@@ -125,13 +125,13 @@ def test_a_bet_does_not_wait_for_the_engine(monkeypatch) -> None:
     engine_working, bet_done = threading.Event(), threading.Event()
     order: list[str] = []
 
-    def slow_quote(*args, **kwargs):
+    def slow_engine(*args, **kwargs):
         engine_working.set()
         bet_done.wait(timeout=10)
         order.append("engine done")
-        return compute_quote(*args, **kwargs)
+        return price_markets(*args, **kwargs)
 
-    monkeypatch.setattr(pricing, "compute_quote", slow_quote)
+    monkeypatch.setattr(pricing, "price_markets", slow_engine)
 
     def recompute() -> None:
         try:
