@@ -104,6 +104,8 @@ def bet_frame(bet: Bet) -> dict[str, Any]:
         "odds": float(bet.odds),
         "odds_version": bet.odds_version,
         "status": bet.status,
+        "reason": bet.reason,
+        "decide_at": None if bet.decide_at is None else bet.decide_at.isoformat(),
         "payout": None if bet.payout is None else money(bet.payout),
     }
 

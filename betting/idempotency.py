@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from betting.errors import IdempotencyKeyReused
-from betting.models import Bet, BetRequest
+from betting.models import Bet, BetRequest, BetStatus
 from betting.placement import bet_place
 
 MAX_KEY_LENGTH = 200
@@ -57,8 +57,10 @@ def _bet_place_recorded(
     bet = bet_place(user=user, **bet_arguments)
     # A record past its TTL no longer binds the key; it goes now so the key can be reused.
     BetRequest.objects.filter(user=user, key=key, created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
+    # An in-play bet is accepted for a decision, not yet taken: 202, replayed as 202.
+    status = 202 if bet.status == BetStatus.PENDING else 201
     return BetRequest.objects.create(
-        user=user, key=key, body_hash=fingerprint, bet=bet, response_status=201, response_body=render(bet)
+        user=user, key=key, body_hash=fingerprint, bet=bet, response_status=status, response_body=render(bet)
     )
 
 

@@ -16,6 +16,10 @@ RECONCILE_ODDS = "betting.reconcile_odds"
 SETTLE_MATCH = "betting.settle_match"
 CLOSE_MATCHES_AT_KICKOFF = "betting.close_matches_at_kickoff"
 PURGE_IDEMPOTENCY_KEYS = "betting.purge_idempotency_keys"
+# The bet delay's decisions, on a queue of their own (`bet_delay`): a burst of in-play bets
+# waits behind neither odds recomputes nor goals, and delays neither.
+DECIDE_BET = "betting.decide_bet"
+SWEEP_BET_DELAYS = "betting.sweep_bet_delays"
 
 
 def job_enqueue(name: str, *, countdown: float = 0, **kwargs: Any) -> None:
@@ -29,3 +33,7 @@ def odds_recompute_enqueue(*, match_id: int, countdown: float = 0) -> None:
 
 def match_settle_enqueue(*, match_id: int) -> None:
     job_enqueue(SETTLE_MATCH, match_id=match_id)
+
+
+def bet_decide_enqueue(*, bet_id: int, countdown: float) -> None:
+    job_enqueue(DECIDE_BET, countdown=countdown, bet_id=bet_id)

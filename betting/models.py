@@ -222,10 +222,18 @@ class OddsVersion(models.Model):
 
 
 class BetStatus(models.TextChoices):
+    # An in-play bet waits out the bet delay as `pending` (its stake held, not debited), then is
+    # accepted (`open`, the stake debited) or `rejected` (the hold released): betting/delay.py.
+    PENDING = "pending", "Pending"
+    REJECTED = "rejected", "Rejected"
     OPEN = "open", "Open"
     WON = "won", "Won"
     LOST = "lost", "Lost"
     VOID = "void", "Void"
+
+
+# Statuses of a bet that settlement has not paid: it has no payout.
+UNSETTLED_BET_STATUSES = ("pending", "rejected", "open")
 
 
 class Bet(models.Model):
@@ -236,7 +244,9 @@ class Bet(models.Model):
     stake = models.DecimalField(max_digits=14, decimal_places=2)
     odds = models.DecimalField(max_digits=7, decimal_places=2)  # the price the bet was struck at
     odds_version = models.PositiveIntegerField()
-    sequence = models.PositiveBigIntegerField()  # position among the match's bets
+    # Position among the match's accepted bets: a pending in-play bet takes its number when the
+    # delay accepts it, so the book (and `bets_counted`) never counts a bet it may still reject.
+    sequence = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)
     # What settlement credited: stake * odds for a winner, the stake for a void, 0 for a loser.
     payout = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
@@ -247,17 +257,27 @@ class Bet(models.Model):
     result_version = models.PositiveIntegerField(default=0)
     settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # In play: when the bet delay ends and a worker decides (null: a pre-match bet, no delay).
+    decide_at = models.DateTimeField(null=True, blank=True)
+    # Why a pending bet was rejected (`suspended_during_delay`, `odds_changed`, `timed_out`, ...).
+    reason = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["match", "sequence"], name="bet_sequence_unique"),
             models.CheckConstraint(condition=models.Q(stake__gt=0), name="bet_stake_positive"),
-            # An open bet has no payout; a settled one always has one.
+            # An unsettled bet (pending, rejected or open) has no payout; a settled one always has one.
             models.CheckConstraint(
-                condition=(models.Q(status="open", payout__isnull=True, settled_at__isnull=True))
-                | (~models.Q(status="open") & models.Q(payout__gte=0, settled_at__isnull=False)),
+                condition=(models.Q(status__in=UNSETTLED_BET_STATUSES, payout__isnull=True, settled_at__isnull=True))
+                | (~models.Q(status__in=UNSETTLED_BET_STATUSES) & models.Q(payout__gte=0, settled_at__isnull=False)),
                 name="bet_payout_iff_settled",
+            ),
+            # Only an accepted bet has a place in the match's book.
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "rejected"], sequence__isnull=True)
+                | (~models.Q(status__in=["pending", "rejected"]) & models.Q(sequence__isnull=False)),
+                name="bet_sequence_iff_accepted",
             ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"])]
@@ -411,6 +431,43 @@ class LedgerEntry(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Ledger entries are append-only: record a new entry instead.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class BetDelay(models.Model):
+    """What an in-play bet's delayed decision needs: the stake's hold, the price the bettor
+    quoted and how much change they accept; then when it was decided and how long it took."""
+
+    bet = models.OneToOneField(Bet, on_delete=models.CASCADE, primary_key=True, related_name="delay")
+    hold = models.OneToOneField(WalletHold, on_delete=models.PROTECT, related_name="bet_delay")
+    quoted_odds = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    accept_odds_change = models.CharField(max_length=8, default="none")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Placement to decision, in milliseconds: the delay plus the worker's lateness.
+    decision_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["decided_at"], name="bet_delay_undecided", condition=models.Q(decided_at=None))]
+
+    def __str__(self) -> str:
+        return f"Delay of bet {self.bet_id}"
+
+
+class MatchStatusChange(models.Model):
+    """Each change of a match's status, when it happened: what the bet delay reads to know
+    whether the markets were suspended or closed at any moment of a bet's delay, however late
+    its worker runs. Written by `match_transition`, never changed."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=16, choices=MatchStatus)
+    reason = models.CharField(max_length=16, blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["match", "at", "id"]
+        indexes = [models.Index(fields=["match", "at"], name="match_status_change_at")]
+
+    def __str__(self) -> str:
+        return f"{self.match_id} {self.status} at {self.at:%H:%M:%S}"
 
 
 class BetRequest(models.Model):

@@ -1,16 +1,21 @@
 """Placing a bet: check it, debit the stake, record it at the current price.
 
+In play, the same checks, then the bet waits out the bet delay as `pending` with its stake
+held, not debited: a worker accepts or rejects it (betting/delay.py).
+
 Lock order, everywhere: the match row first, then any wallet row. Taking them in one order
 is what keeps a bet and a settlement on the same match from deadlocking.
 """
 
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from betting import events
+from betting import events, jobs
 from betting.engine.markets import ONE_X_TWO
 from betting.errors import (
     MarketClosed,
@@ -24,9 +29,9 @@ from betting.errors import (
     StakeTooHigh,
 )
 from betting.matches import match_not_started_check
-from betting.models import Bet, LedgerKind, Market, MarketStatus, Match, MatchStatus
+from betting.models import Bet, BetDelay, BetStatus, LedgerKind, Market, MarketStatus, Match, MatchStatus, Wallet
 from betting.recompute import odds_recompute_request
-from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_lock, wallet_post
+from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_hold, wallet_lock, wallet_post
 from config.after_commit import on_commit_robust
 from safergambling.services import bet_allowed_check
 
@@ -57,7 +62,8 @@ def bet_place(
     market: str = ONE_X_TWO,
 ) -> Bet:
     """Debit the stake and record a bet on `selection` of the match's `market` at its current
-    price, then ask for the match's prices to be recomputed.
+    price, then ask for the match's prices to be recomputed. In play (`Match.in_play`), hold
+    the stake instead and record the bet `pending` until the bet delay's decision.
 
     Reads only what the recompute stored (the market's status, price and maximum stake): no
     model nor engine runs here.
@@ -85,7 +91,8 @@ def bet_place(
         )
     if match.status != MatchStatus.OPEN:
         raise MatchNotOpen(f"Match {match_id} is {match.status}: it takes no bets.", status=match.status)
-    match_not_started_check(match)
+    if not match.in_play:
+        match_not_started_check(match)
 
     row = market_open_check(match, market)
     price_text = row.prices.get(selection)
@@ -108,6 +115,18 @@ def bet_place(
     # serialises its bets: two bets at once cannot both pass a loss limit one would reach.
     bet_allowed_check(wallet=wallet, stake=stake)
     wallet_available_check(wallet=wallet, amount=stake, what=f"The stake {stake}")
+    if match.in_play:
+        return bet_pending_create(
+            user=user,
+            match=match,
+            market=market,
+            selection=selection,
+            stake=stake,
+            odds=current,
+            quoted_odds=quoted_odds,
+            accept_odds_change=accept_odds_change,
+            wallet=wallet,
+        )
 
     match.bet_sequence += 1
     match.save(update_fields=["bet_sequence"])
@@ -125,6 +144,47 @@ def bet_place(
     events.bet_publish_on_commit(bet)
     bet_odds_recompute_schedule(match_id=match.pk)
     return bet
+
+
+def bet_pending_create(
+    *,
+    user: User,
+    match: Match,
+    market: str,
+    selection: str,
+    stake: Decimal,
+    odds: Decimal,
+    quoted_odds: Decimal | None,
+    accept_odds_change: str,
+    wallet: Wallet,
+) -> Bet:
+    """Record an in-play bet `pending`, its stake held, and ask for its decision once the delay
+    is over (called with the match and wallet rows locked, every check passed).
+
+    It takes no place in the book yet (no sequence number, no recompute): that waits for its
+    acceptance."""
+    bet = Bet.objects.create(
+        user=user,
+        match=match,
+        market=market,
+        selection=selection,
+        stake=stake,
+        odds=odds,
+        odds_version=match.odds_version,
+        status=BetStatus.PENDING,
+        decide_at=timezone.now() + timedelta(seconds=settings.INPLAY_BET_DELAY_SECONDS),
+    )
+    hold = wallet_hold(wallet=wallet, amount=stake, purpose="bet")
+    BetDelay.objects.create(bet=bet, hold=hold, quoted_odds=quoted_odds, accept_odds_change=accept_odds_change)
+    events.bet_publish_on_commit(bet)
+    bet_id, countdown = bet.pk, settings.INPLAY_BET_DELAY_SECONDS + DECISION_GRACE_SECONDS
+    on_commit_robust("bet_decide_request", lambda: jobs.bet_decide_enqueue(bet_id=bet_id, countdown=countdown))
+    return bet
+
+
+# The decision task runs this long after the delay: a feed event received just before the end
+# of the delay has committed by then (the feed endpoint answers once it has).
+DECISION_GRACE_SECONDS = 0.25
 
 
 def market_open_check(match: Match, market: str) -> Market:

@@ -1,15 +1,18 @@
 """Reads of matches and odds, shared by the API, the pages and the WebSocket snapshots."""
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from betting.models import (
     BET_RETURN_KINDS,
+    UNSETTLED_BET_STATUSES,
     Bet,
+    BetDelay,
     BetStatus,
     LedgerEntry,
     LedgerKind,
@@ -102,8 +105,10 @@ def ledger_audit() -> list[str]:
             problems.append(f"{where}: held {held} > balance {balance}")
 
     staked = LedgerEntry.objects.filter(bet=OuterRef("pk"), kind=LedgerKind.STAKE, amount=-F("bet__stake"))
-    for bet_id in Bet.objects.exclude(Exists(staked)).values_list("pk", flat=True):
+    waiting = (BetStatus.PENDING, BetStatus.REJECTED)
+    for bet_id in Bet.objects.exclude(status__in=waiting).exclude(Exists(staked)).values_list("pk", flat=True):
         problems.append(f"bet {bet_id}: no stake entry for its stake")
+    problems += bet_delay_audit()
 
     # Payouts and refunds, less the reversals of settlements a corrected result undid.
     paid = (
@@ -113,9 +118,70 @@ def ledger_audit() -> list[str]:
         .values("total")
     )
     bets = Bet.objects.annotate(paid=Coalesce(Subquery(paid), Value(Decimal("0.00")), output_field=MONEY))
-    for bet in bets.exclude(status=BetStatus.OPEN).iterator():
+    for bet in bets.exclude(status__in=UNSETTLED_BET_STATUSES).iterator():
         if cents(bet.paid) != bet.payout:
             problems.append(f"bet {bet.pk} ({bet.status}): payout {bet.payout} != ledger {cents(bet.paid)}")
-    for bet in bets.filter(status=BetStatus.OPEN).exclude(paid=0).iterator():
-        problems.append(f"bet {bet.pk} (open): paid {cents(bet.paid)} by the ledger before settling")
+    for bet in bets.filter(status__in=UNSETTLED_BET_STATUSES).exclude(paid=0).iterator():
+        problems.append(f"bet {bet.pk} ({bet.status}): paid {cents(bet.paid)} by the ledger before settling")
     return problems
+
+
+def bet_delay_audit() -> list[str]:
+    """In-play bets against their holds: a pending bet's stake is held (an open hold of its
+    stake, no ledger entry), a rejected bet's hold was released without a debit and it has no
+    ledger entry at all, an accepted one's hold was captured by its stake entry, once."""
+    problems = []
+    delays = BetDelay.objects.select_related("bet", "hold", "hold__ledger_entry")
+    stake_entries = dict(
+        LedgerEntry.objects.filter(bet__delay__isnull=False, kind=LedgerKind.STAKE).values_list("bet_id", "pk")
+    )
+    for delay in delays.iterator():
+        bet, hold = delay.bet, delay.hold
+        where = f"bet {bet.pk} ({bet.status})"
+        if hold.amount != bet.stake:
+            problems.append(f"{where}: hold {hold.amount} != stake {bet.stake}")
+        if bet.status == BetStatus.PENDING and hold.released_at is not None:
+            problems.append(f"{where}: its hold ended before the decision")
+        elif bet.status == BetStatus.REJECTED and (hold.released_at is None or hold.ledger_entry_id is not None):
+            problems.append(f"{where}: its hold was not released, or was debited")
+        elif bet.status not in (BetStatus.PENDING, BetStatus.REJECTED) and (
+            hold.ledger_entry_id is None or hold.ledger_entry_id != stake_entries.get(bet.pk)
+        ):
+            problems.append(f"{where}: its hold was not captured by its stake entry")
+        if bet.status in (BetStatus.PENDING, BetStatus.REJECTED) and bet.pk in stake_entries:
+            problems.append(f"{where}: a stake entry before acceptance")
+    return problems
+
+
+def bets_pending() -> int:
+    """In-play bets waiting out their delay."""
+    return Bet.objects.filter(status=BetStatus.PENDING).count()
+
+
+def bet_decision_histogram(bounds: Sequence[float]) -> tuple[list[tuple[float, int]], int, float]:
+    """Every decided in-play bet's placement-to-decision time (the delay plus the worker's
+    lateness) in cumulative buckets of `bounds` seconds, with the count and the sum in seconds:
+    one query, the same from any process, and it only grows."""
+    counts = BetDelay.objects.filter(decision_ms__isnull=False).aggregate(
+        count=Count("pk"),
+        total_ms=Sum("decision_ms"),
+        **{f"le_{i}": Count("pk", filter=Q(decision_ms__lte=b * 1000)) for i, b in enumerate(bounds)},
+    )
+    buckets = [(bound, counts[f"le_{i}"]) for i, bound in enumerate(bounds)]
+    return buckets, counts["count"], (counts["total_ms"] or 0.0) / 1000
+
+
+def bet_decision_recent_ms(window: timedelta = timedelta(minutes=5)) -> dict[str, float | None]:
+    """The median and p99 placement-to-decision time of the in-play bets decided in `window`."""
+    since = timezone.now() - window
+    recent = BetDelay.objects.filter(decided_at__gte=since, decision_ms__isnull=False).values_list(
+        "decision_ms", flat=True
+    )
+    times = sorted(ms for ms in recent[:10000] if ms is not None)
+    if not times:
+        return {"p50": None, "p99": None, "bets": 0}
+    return {
+        "p50": times[len(times) // 2],
+        "p99": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+        "bets": len(times),
+    }

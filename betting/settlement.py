@@ -32,12 +32,14 @@ from betting.errors import MatchNotFound, MatchTransitionNotAllowed, Resettlemen
 from betting.matches import match_not_started_check
 from betting.models import (
     MARKET_STATUS_OF_MATCH,
+    UNSETTLED_BET_STATUSES,
     Bet,
     BetStatus,
     LedgerKind,
     Market,
     Match,
     MatchStatus,
+    MatchStatusChange,
     SuspensionReason,
     Wallet,
 )
@@ -123,6 +125,8 @@ def match_transition(
     match.status = status
     match.suspended_reason = reason if status == MatchStatus.SUSPENDED else ""
     match.save(update_fields=["status", "result", "home_goals", "away_goals", "suspended_reason"])
+    # The bet delay reads this log by time: was the match anything but open during a delay?
+    MatchStatusChange.objects.create(match=match, status=status, reason=match.suspended_reason)
     match_markets_status_follow(match)
     if publish:
         events.match_status_publish_on_commit(match)
@@ -212,7 +216,9 @@ def bets_settled_under_another_result(match: Match) -> QuerySet[Bet]:
     """Bets of a settled match settled under a score since corrected."""
     if match.status != MatchStatus.SETTLED:
         return Bet.objects.none()
-    return Bet.objects.filter(match=match, result_version__lt=match.result_version).exclude(status=BetStatus.OPEN)
+    return Bet.objects.filter(match=match, result_version__lt=match.result_version).exclude(
+        status__in=UNSETTLED_BET_STATUSES
+    )
 
 
 @transaction.atomic
@@ -332,7 +338,7 @@ def match_ids_settling_unfinished() -> list[int]:
     corrected (e.g. the broker was down)."""
     open_bets = Bet.objects.filter(match=OuterRef("pk"), status=BetStatus.OPEN)
     wrongly_settled = Bet.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(
-        status=BetStatus.OPEN
+        status__in=UNSETTLED_BET_STATUSES
     )
     unfinished = Exists(open_bets) | Q(status=MatchStatus.SETTLED) & Exists(wrongly_settled)
     return list(Match.objects.filter(status__in=SETTLING_STATUSES).filter(unfinished).values_list("pk", flat=True))

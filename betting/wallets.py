@@ -142,12 +142,14 @@ def wallet_hold_release(*, wallet: Wallet, hold: WalletHold) -> bool:
     return _hold_end(wallet=wallet, hold=hold)
 
 
-def wallet_hold_capture(*, wallet: Wallet, hold: WalletHold, kind: str, memo: str = "") -> LedgerEntry | None:
+def wallet_hold_capture(
+    *, wallet: Wallet, hold: WalletHold, kind: str, memo: str = "", bet: Bet | None = None
+) -> LedgerEntry | None:
     """Debit held money for good: the hold ends and one ledger entry of `kind` takes its
-    amount. Idempotent: None (nothing debited) if the hold had already ended. Call with the
-    wallet row locked."""
+    amount (naming `bet` for a stake). Idempotent: None (nothing debited) if the hold had
+    already ended. Call with the wallet row locked."""
     if not _hold_end(wallet=wallet, hold=hold):
         return None
-    entry = wallet_post(wallet=wallet, kind=kind, amount=-hold.amount, memo=memo)
+    entry = wallet_post(wallet=wallet, kind=kind, amount=-hold.amount, memo=memo, bet=bet)
     WalletHold.objects.filter(pk=hold.pk).update(ledger_entry=entry)
     return entry

@@ -1,14 +1,15 @@
 """Reads of the match feed: a match's log and its timeline, and what ops watch."""
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from betting.delay import SUSPENDED_DURING_DELAY, Interruption
 from betting.models import Match, MatchStatus
 from inplay.models import FeedEvent, MatchState
-from inplay.state import LIVE, FeedItem, Kind, Outcome, fold
+from inplay.state import LIVE, SUSPENDING, FeedItem, Kind, Outcome, fold
 
 
 def match_log(match_id: int) -> list[FeedEvent]:
@@ -83,3 +84,26 @@ def feed_lag_recent_ms(window: timedelta = timedelta(minutes=5)) -> dict[str, fl
         "p99": lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))],
         "events": len(lags),
     }
+
+
+def bet_delay_interruptions(*, match_id: int, start: datetime, end: datetime) -> list[Interruption]:
+    """The match's material events (goal, disallowed goal, red card, penalty) as the bet delay
+    sees them: each one, received by `end`, spans from when it happened or reached the book
+    (the earlier) to when it happened or the worker folded it (the later; not over while it
+    waits for the worker), and rejects a delay it overlaps, `suspended_during_delay`.
+
+    So a goal scored during the delay, one the book hears of during it, and one it heard of
+    before that its worker had not yet folded (the markets not yet suspended) all count. The
+    worker's stamp only goes from none to a later time, so the answer does not change with
+    the time it is asked."""
+    material = [kind.value for kind in SUSPENDING]
+    events = FeedEvent.objects.filter(match_id=match_id, kind__in=material, received_at__lte=end)
+    events = events.filter(Q(processed_at=None) | Q(processed_at__gte=start) | Q(occurred_at__gte=start))
+    return [
+        Interruption(
+            start=min(occurred_at, received_at),
+            end=None if processed_at is None else max(occurred_at, processed_at),
+            reason=SUSPENDED_DURING_DELAY,
+        )
+        for occurred_at, received_at, processed_at in events.values_list("occurred_at", "received_at", "processed_at")
+    ]

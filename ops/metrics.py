@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from betting import selectors as betting_selectors
 from inplay import selectors as inplay_selectors
 from ops import selectors
 from realtime.transport import DirectWrite
@@ -29,6 +30,8 @@ from realtime.transport import DirectWrite
 PIPELINE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # A feed event's time to its processing: tens of milliseconds when the feed worker keeps up.
 FEED_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# An in-play bet's placement to its decision: the delay (6 s by default) plus the worker's lateness.
+BET_DECISION_BUCKETS = (1.0, 2.0, 4.0, 6.0, 6.5, 7.0, 8.0, 10.0, 15.0, 30.0, 60.0)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 HTTP_REQUEST_DURATION = Histogram(
@@ -107,6 +110,19 @@ class DeploymentCollector(Collector):
             "oddstream_markets_suspended",
             "Markets suspended (one per match today)",
             value=inplay_selectors.markets_suspended(),
+        )
+
+        yield GaugeMetricFamily(
+            "oddstream_bets_pending", "In-play bets waiting out the bet delay", value=betting_selectors.bets_pending()
+        )
+        decision_buckets, decision_count, decision_total = betting_selectors.bet_decision_histogram(
+            BET_DECISION_BUCKETS
+        )
+        yield HistogramMetricFamily(
+            "oddstream_bet_decision_seconds",
+            "In-play bets: placement to the bet delay's decision (the delay plus the worker's lateness)",
+            buckets=[(repr(bound), count) for bound, count in decision_buckets] + [("+Inf", decision_count)],
+            sum_value=decision_total,
         )
 
         matches = GaugeMetricFamily("oddstream_matches", "Matches by status", labels=["status"])

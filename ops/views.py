@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from betting import selectors as betting_selectors
 from inplay import selectors as inplay_selectors
 from ops import metrics, selectors
 
@@ -49,6 +50,8 @@ def ops_status() -> dict[str, object]:
             "markets_suspended": inplay_selectors.markets_suspended(),
             "feed_events": inplay_selectors.feed_event_counts(),
             "feed_lag_ms": inplay_selectors.feed_lag_recent_ms(),
+            "bets_pending": betting_selectors.bets_pending(),
+            "bet_decision_ms": betting_selectors.bet_decision_recent_ms(),
         },
     }
 

@@ -23,15 +23,19 @@ app = Celery("oddstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 # --- Queues and routing -------------------------------------------------------
-QUEUES = ("feed", "odds", "settlement", "default")
+QUEUES = ("feed", "bet_delay", "odds", "settlement", "default")
 # `feed` (match events) and `odds` are latency-critical: a goal never waits behind a burst of
-# bets' recomputes, and neither waits behind settlement work.
+# bets' recomputes, and neither waits behind settlement work. `bet_delay` (the in-play bets'
+# decisions) is apart from both: a burst of in-play bets delays no goal, and waits behind no
+# recompute.
 app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     betting_jobs.RECOMPUTE_ODDS: {"queue": "odds", "routing_key": "odds"},
     betting_jobs.RECONCILE_ODDS: {"queue": "odds", "routing_key": "odds"},
     betting_jobs.SETTLE_MATCH: {"queue": "settlement", "routing_key": "settlement"},
+    betting_jobs.DECIDE_BET: {"queue": "bet_delay", "routing_key": "bet_delay"},
+    betting_jobs.SWEEP_BET_DELAYS: {"queue": "bet_delay", "routing_key": "bet_delay"},
     inplay_jobs.PROCESS_FEED_EVENTS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.REOPEN_MARKETS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.SWEEP_FEED: {"queue": "feed", "routing_key": "feed"},
@@ -50,6 +54,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "sweep-feed": {
             "task": inplay_jobs.SWEEP_FEED,
             "schedule": timedelta(seconds=settings.INPLAY_SWEEP_SECONDS),
+        },
+        "sweep-bet-delays": {
+            "task": betting_jobs.SWEEP_BET_DELAYS,
+            "schedule": timedelta(seconds=settings.INPLAY_BET_SWEEP_SECONDS),
         },
         "close-matches-at-kickoff": {
             "task": betting_jobs.CLOSE_MATCHES_AT_KICKOFF,

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from accounts import jobs as accounts_jobs
-from betting import idempotency, pricing, recompute, settlement
+from betting import delay, idempotency, pricing, recompute, settlement
 from betting import jobs as betting_jobs
 from inplay import jobs as inplay_jobs
 from inplay import services as inplay_services
@@ -80,6 +80,19 @@ def close_matches_at_kickoff() -> list[int]:
     for match_id in settlement.match_ids_settling_unfinished():
         settlement.settlement_request(match_id=match_id)
     return closed
+
+
+@shared_task(name=betting_jobs.DECIDE_BET, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def decide_bet(bet_id: int) -> str | None:
+    """Accept or reject an in-play bet once its delay is over. Safe to run twice, or late."""
+    bet = delay.bet_delay_decide(bet_id=bet_id)
+    return None if bet is None else bet.status
+
+
+@shared_task(name=betting_jobs.SWEEP_BET_DELAYS)
+def sweep_bet_delays() -> list[int]:
+    """Decide the pending bets whose delay is over: their task was lost, or ran early."""
+    return delay.bet_delay_sweep()
 
 
 @shared_task(

@@ -266,10 +266,23 @@ class BetOutputSerializer(serializers.ModelSerializer[Bet]):
             "odds",
             "odds_version",
             "status",
+            "reason",
+            "decide_at",
             "payout",
             "created_at",
             "settled_at",
         ]
+        extra_kwargs = {
+            "status": {
+                "help_text": "`pending` (in play: waiting out the bet delay, the stake held), then `open` "
+                "(accepted, the stake debited) or `rejected` (the hold released); `won`, `lost`, `void` once settled."
+            },
+            "reason": {
+                "help_text": "Why a pending bet was rejected: `suspended_during_delay`, `odds_changed`, `timed_out`, "
+                "`market_closed`, `stake_too_high` or the account's own refusal. Empty otherwise."
+            },
+            "decide_at": {"help_text": "In play: when the bet delay ends and the bet is decided. Null pre-match."},
+        }
 
 
 # What a new match may start as: betting not yet open, or open at once.

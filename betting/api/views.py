@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -227,6 +227,12 @@ class BetListCreateApi(APIView):
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: BetOutputSerializer,
+            202: OpenApiResponse(
+                BetOutputSerializer,
+                description="In play: the bet is `pending` for the bet delay (INPLAY_BET_DELAY_SECONDS, until "
+                "`decide_at`), its stake held; it becomes `open` or `rejected` (with its `reason`), told on the "
+                "private socket and in `GET /api/bets/<id>/`.",
+            ),
             400: BAD_REQUEST,
             401: UNAUTHENTICATED,
             409: error(
@@ -242,7 +248,8 @@ class BetListCreateApi(APIView):
             428: error("`idempotency_key_required`: no `Idempotency-Key` header. Nothing was written."),
             429: THROTTLED,
         },
-        summary="Place a bet: debits the stake and strikes the bet at the current price.",
+        summary="Place a bet: debits the stake and strikes the bet at the current price (201); in play, holds "
+        "the stake and decides after the bet delay (202, `pending`).",
     )
     def post(self, request: Request) -> Response:
         key = idempotency_key_of(request)

@@ -231,6 +231,8 @@ def test_acceptance_publishes_bet_and_wallet_events_to_the_bettor_only(
                 "odds": 2.1,
                 "odds_version": 1,
                 "status": "open",
+                "reason": "",
+                "decide_at": None,
                 "payout": None,
             },
             {"user": user.pk},

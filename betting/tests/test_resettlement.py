@@ -179,7 +179,7 @@ def test_a_suspension_records_its_reason_and_reopening_clears_it() -> None:
     assert match_transition(match_id=match.pk, status=MatchStatus.OPEN).suspended_reason == ""
 
 
-def test_a_match_in_play_reopens_after_kickoff_and_still_takes_no_pre_match_bet(user_client) -> None:
+def test_a_match_in_play_reopens_after_kickoff_and_takes_in_play_bets_only(user_client) -> None:
     match = MatchFactory(
         kickoff=timezone.now() - timedelta(minutes=20),
         status=MatchStatus.SUSPENDED,
@@ -193,8 +193,9 @@ def test_a_match_in_play_reopens_after_kickoff_and_still_takes_no_pre_match_bet(
         format="json",
         **new_bet_key(),
     )
-    assert reply.status_code == 409 and reply.json()["code"] == "match_started"
-    assert not Bet.objects.exists()
+    # An in-play bet: pending for the bet delay (docs/in-play.md#the-bet-delay), never a pre-match one.
+    assert reply.status_code == 202 and reply.json()["status"] == "pending"
+    assert Bet.objects.get().decide_at is not None
 
 
 def test_the_kickoff_sweep_leaves_matches_in_play_alone() -> None:

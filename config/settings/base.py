@@ -275,6 +275,16 @@ GAMBLING_LIMIT_MAX = Decimal(env("GAMBLING_LIMIT_MAX", default="1000000.00"))
 INPLAY_REOPEN_SECONDS = env.float("INPLAY_REOPEN_SECONDS", default=10.0)
 # How often beat processes feed events whose task was lost and reopens overdue markets.
 INPLAY_SWEEP_SECONDS = env.float("INPLAY_SWEEP_SECONDS", default=5.0)
+# In play, a bet waits this long as `pending` before a worker accepts or rejects it
+# (docs/in-play.md#the-bet-delay).
+INPLAY_BET_DELAY_SECONDS = env.float("INPLAY_BET_DELAY_SECONDS", default=6.0)
+# A bet still undecided this long after its delay ended is rejected `timed_out`.
+INPLAY_BET_DECISION_LIMIT_SECONDS = env.float("INPLAY_BET_DECISION_LIMIT_SECONDS", default=30.0)
+# How often beat decides the pending bets whose delay is over (their task was lost or early).
+INPLAY_BET_SWEEP_SECONDS = env.float("INPLAY_BET_SWEEP_SECONDS", default=2.0)
+# What else may interrupt a bet's delay besides the match's status log: functions
+# (match_id, placed_at, decide_at) -> list of (start, end | None, reason) intervals.
+BET_DELAY_INTERRUPTION_SOURCES = ["inplay.selectors.bet_delay_interruptions"]
 # Failed feed-token checks allowed per client IP and minute (then 429).
 FEED_AUTH_FAILURES_PER_MINUTE = env.int("FEED_AUTH_FAILURES_PER_MINUTE", default=20)
 # The football results the replay plays (`manage.py feed_replay`): the copy shipped in the

@@ -1,5 +1,8 @@
 """The feed's metrics at /metrics and on /ops/: lag, matches in play, markets suspended."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -47,3 +50,26 @@ def test_the_ops_page_shows_the_feed(client, feed, match) -> None:
     assert status["feed_lag_ms"]["events"] == 2 and status["feed_lag_ms"]["p50"] >= 0
     page = client.get("/ops/").content.decode()
     assert 'id="matches-in-play">1<' in page and 'id="markets-suspended">1<' in page
+
+
+def test_bets_pending_and_their_decision_times_are_exported(client, settings, feed, match, user) -> None:
+    from betting import delay
+    from betting.placement import bet_place
+    from betting.tests.factories import UserFactory
+
+    feed.send("kick_off")
+    stake = Decimal("5.00")
+    first = bet_place(user=user, match_id=match.pk, selection="home", stake=stake, quoted_odds=Decimal("2.10"))
+    second = bet_place(user=user, match_id=match.pk, selection="away", stake=stake, quoted_odds=Decimal("3.50"))
+    assert first.decide_at is not None
+    delay.bet_delay_decide(bet_id=first.pk, now=first.decide_at + timedelta(seconds=1))
+    samples = scrape(client, settings)
+    assert samples[("oddstream_bets_pending", ())] == 1
+    assert samples[("oddstream_bet_decision_seconds_count", ())] == 1
+    assert samples[("oddstream_bet_decision_seconds_bucket", (("le", "6.5"),))] == 0
+    assert samples[("oddstream_bet_decision_seconds_bucket", (("le", "7.0"),))] == 1
+    client.force_login(UserFactory(is_staff=True))
+    status = client.get("/ops/status.json").json()["inplay"]
+    assert status["bets_pending"] == 1 and second.status == "pending"
+    assert status["bet_decision_ms"]["bets"] == 1 and 6900 <= status["bet_decision_ms"]["p50"] <= 7100
+    assert 'id="bets-pending">1<' in client.get("/ops/").content.decode()

@@ -35,7 +35,7 @@ def test_kick_off_takes_the_match_in_play(feed, match) -> None:
     assert refreshed(match).in_play and match.status == MatchStatus.OPEN
 
 
-def test_a_match_in_play_takes_no_pre_match_bet_even_before_its_scheduled_kickoff(feed, match, user_client) -> None:
+def test_a_match_in_play_takes_in_play_bets_even_before_its_scheduled_kickoff(feed, match, user_client) -> None:
     feed.send("kick_off")  # an early kick-off: the scheduled time is tomorrow
     reply = user_client.post(
         "/api/bets/",
@@ -43,8 +43,8 @@ def test_a_match_in_play_takes_no_pre_match_bet_even_before_its_scheduled_kickof
         format="json",
         **new_bet_key(),
     )
-    assert reply.status_code == 409 and reply.json()["code"] == "match_started"
-    assert not Bet.objects.exists()
+    # Not a pre-match bet any more: an in-play one, which waits out the bet delay.
+    assert reply.status_code == 202 and reply.json()["status"] == "pending"
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,7 @@ class Stack:
                 "workers",
                 "worker",
                 "-Q",
-                "feed,odds,settlement,default",
+                "feed,bet_delay,odds,settlement,default",
                 "--concurrency",
                 str(concurrency),
                 "--without-gossip",

@@ -116,6 +116,8 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
             "odds": 2.1,
             "odds_version": 1,
             "status": "open",
+            "reason": "",
+            "decide_at": None,
             "payout": None,
         }
         # Bob's socket is live (it gets the public odds move) but gets nothing of Alice's.

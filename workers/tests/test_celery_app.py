@@ -24,6 +24,8 @@ JOB_NAMES = {
     inplay_jobs.PROCESS_FEED_EVENTS,
     inplay_jobs.REOPEN_MARKETS,
     inplay_jobs.SWEEP_FEED,
+    betting_jobs.DECIDE_BET,
+    betting_jobs.SWEEP_BET_DELAYS,
     teammodel_jobs.REFIT_RATINGS,
 }
 EXPECTED_QUEUE = {
@@ -36,6 +38,8 @@ EXPECTED_QUEUE = {
     inplay_jobs.PROCESS_FEED_EVENTS: "feed",
     inplay_jobs.REOPEN_MARKETS: "feed",
     inplay_jobs.SWEEP_FEED: "feed",
+    betting_jobs.DECIDE_BET: "bet_delay",
+    betting_jobs.SWEEP_BET_DELAYS: "bet_delay",
     teammodel_jobs.REFIT_RATINGS: "default",
 }
 
@@ -64,10 +68,12 @@ def test_the_tasks_are_registered_under_their_job_names() -> None:
     assert tasks.reopen_markets.name == inplay_jobs.REOPEN_MARKETS
     assert tasks.sweep_feed.name == inplay_jobs.SWEEP_FEED
     assert tasks.refit_ratings.name == teammodel_jobs.REFIT_RATINGS
+    assert tasks.decide_bet.name == betting_jobs.DECIDE_BET
+    assert tasks.sweep_bet_delays.name == betting_jobs.SWEEP_BET_DELAYS
 
 
-def test_four_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
-    assert QUEUES == ("feed", "odds", "settlement", "default")
+def test_five_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:
+    assert QUEUES == ("feed", "bet_delay", "odds", "settlement", "default")
     declared = {queue.name: queue for queue in app.conf.task_queues}
     assert set(declared) == set(QUEUES)
     for name, queue in declared.items():
@@ -85,10 +91,12 @@ def test_beat_runs_each_periodic_job_at_its_interval(settings) -> None:
     settings.ODDS_RECONCILE_SECONDS = 7.0
     settings.MATCH_KICKOFF_CHECK_SECONDS = 11.0
     settings.INPLAY_SWEEP_SECONDS = 3.0
+    settings.INPLAY_BET_SWEEP_SECONDS = 1.5
     schedule = {name: (entry["task"], entry["schedule"]) for name, entry in _beat_schedule().items()}
     assert schedule == {
         "reconcile-odds": (betting_jobs.RECONCILE_ODDS, timedelta(seconds=7)),
         "sweep-feed": (inplay_jobs.SWEEP_FEED, timedelta(seconds=3)),
+        "sweep-bet-delays": (betting_jobs.SWEEP_BET_DELAYS, timedelta(seconds=1.5)),
         "close-matches-at-kickoff": (betting_jobs.CLOSE_MATCHES_AT_KICKOFF, timedelta(seconds=11)),
         "purge-idempotency-keys": (betting_jobs.PURGE_IDEMPOTENCY_KEYS, timedelta(hours=1)),
         "flush-expired-refresh-tokens": (accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS, timedelta(days=1)),

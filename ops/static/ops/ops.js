@@ -87,6 +87,9 @@ function render(status, charts) {
   document.getElementById("markets-suspended").textContent = inplay.markets_suspended;
   document.getElementById("feed-lag").textContent =
     `p50 ${fixed(inplay.feed_lag_ms.p50)} ms · p99 ${fixed(inplay.feed_lag_ms.p99)} ms`;
+  document.getElementById("bets-pending").textContent = inplay.bets_pending;
+  document.getElementById("bet-decision").textContent =
+    `p50 ${fixed(inplay.bet_decision_ms.p50)} ms · p99 ${fixed(inplay.bet_decision_ms.p99)} ms`;
   document.getElementById("feed-waiting").textContent =
     `${inplay.feed_events.waiting} of ${inplay.feed_events.received}`;
   const workers = document.getElementById("workers");
