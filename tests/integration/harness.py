@@ -169,7 +169,8 @@ class Stack:
             f"daphne:{port}",
             [str(BIN / "python"), "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port), application],
         )
-        deadline = time.monotonic() + 30
+        # Importing the project takes 8 s of CPU (numpy, scipy): on a loaded machine, far longer.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
