@@ -10,19 +10,16 @@ match, is timed alongside for comparison.
 
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connections
 from django.db.models import Sum
-from django.test.utils import setup_databases, teardown_databases
 from django.utils import timezone
+
+from bench.database import own_database
 
 SIZES = (100, 100_000)
 ROUNDS = 60
@@ -95,15 +92,5 @@ def measure() -> None:
 
 
 def main() -> None:
-    database = connections["default"].settings_dict
-    with tempfile.TemporaryDirectory() as scratch:
-        # A name of its own, so it never meets a test run's database on the same server.
-        if database["ENGINE"].endswith("sqlite3"):
-            database["TEST"]["NAME"] = str(Path(scratch) / "bench_recompute.sqlite3")
-        else:
-            database["TEST"]["NAME"] = f"oddstream_bench_{uuid.uuid4().hex[:10]}"
-        created = setup_databases(verbosity=0, interactive=False)
-        try:
-            measure()
-        finally:
-            teardown_databases(created, verbosity=0)
+    with own_database("bench_recompute"):
+        measure()
