@@ -21,15 +21,18 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
-from betting.events import odds_as_numbers
+from betting.events import match_state, odds_as_numbers
 from betting.idempotency import request_fingerprint
 from betting.models import BetStatus, LedgerKind, Match, OddsVersion
 from betting.selectors import match_list_listed, wallet_for_user
 from blog.models import PostStatus
 from blog.selectors import post_list_visible
 from config.errors import ApplicationError, DependencyUnavailable
+from frontend.markets import market_groups
 from history.api.serializers import BetHistoryQuerySerializer, LedgerHistoryQuerySerializer
 from history.selectors import MARKETS, bet_history, ledger_history, page_filters
+from inplay.events import feed_event_payload
+from inplay.selectors import match_timeline
 from payments.forms import payment_forms
 from payments.selectors import payment_list_for_user
 from payments.services import payment_request
@@ -55,16 +58,23 @@ def chart_point(version: OddsVersion) -> dict[str, Any]:
 
 @ensure_csrf_cookie  # the bet slip posts with the session and needs the CSRF cookie
 def home(request: HttpRequest) -> HttpResponse:
-    matches = match_list_listed().order_by("kickoff", "pk")
+    # Matches in play first (a bettor comes for the live ones), then by kick-off.
+    matches = match_list_listed().order_by("-in_play", "kickoff", "pk")
     return render(request, "frontend/home.html", {"matches": matches})
 
 
 @ensure_csrf_cookie
 def match_detail(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = get_object_or_404(Match, pk=match_id)
+    match = get_object_or_404(Match.objects.select_related("live_state"), pk=match_id)
+    rows = list(match.market_rows.all())
     latest = list(match.odds_versions.order_by("-version")[:CHART_POINTS])
     context = {
         "match": match,
+        "groups": market_groups(match, rows),
+        "market_count": len(rows),
+        # The page's script starts from the same state the socket then keeps current.
+        "state": match_state(match, rows),
+        "timeline": [feed_event_payload(event, outcome) for event, outcome in match_timeline(match.pk)],
         "chart": [chart_point(version) for version in reversed(latest)],
         "chart_points": CHART_POINTS,
         "posts": post_list_visible(user=request.user, status=PostStatus.PUBLISHED)[:LATEST_POSTS],

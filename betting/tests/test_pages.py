@@ -1,10 +1,13 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from betting.engine.markets import asian_handicap, market
 from betting.matches import match_create
 from betting.placement import bet_place
 from betting.tests.factories import MatchFactory, UserFactory
@@ -45,7 +48,14 @@ def test_match_page_shows_prices_history_and_sets_csrf_cookie(client) -> None:
     body = reply.content.decode()
     assert "Lens</span> v <span" in body
     assert 'id="chart-data"' in body and '"version": 1' in body  # the chart's first point
-    assert 'data-market="over_under_2_5.over"' in body and "Both teams score" in body
+    # Every market of the match, grouped, each selection a price button (the 1X2 heads the page).
+    assert 'data-market="1x2" data-selection="home"' in body
+    assert 'data-market="over_under_2_5" data-selection="over"' in body and ">Over 2.5<" in body
+    assert 'data-market="correct_score" data-selection="2-1"' in body and ">Any other score<" in body
+    assert ">Both teams to score<" in body and ">Lens or draw<" in body
+    for line in match.asian_handicap_lines:
+        assert f'data-market="{market(line_key(line)).key}"' in body
+    assert 'id="match-state"' in body and 'id="timeline-data"' in body
 
 
 def test_match_page_shows_the_latest_published_posts(client) -> None:
@@ -140,3 +150,69 @@ def test_password_reset_link_from_the_email_sets_a_new_password(client) -> None:
     assert user.check_password("a-long-new-secret")
     reused = client.post(url, {"new_password": "another-secret-1", "new_password_again": "another-secret-1"})
     assert b"invalid or has expired" in reused.content
+
+
+def line_key(line: float) -> str:
+    return asian_handicap(line).key
+
+
+def test_the_match_page_groups_the_markets_and_shows_a_suspension_with_its_reason(client) -> None:
+    from betting.models import MatchStatus
+
+    match = MatchFactory(home_team="Nantes", away_team="Lorient", status=MatchStatus.SUSPENDED, suspended_reason="goal")
+    body = client.get(f"/matches/{match.pk}/").content.decode()
+    titles = [title for title in ("Result", "Goals", "Asian handicap", "Correct score") if f">{title}</h3>" in body]
+    assert titles == ["Result", "Goals", "Asian handicap", "Correct score"]
+    assert body.index(">Result</h3>") < body.index(">Goals</h3>") < body.index(">Correct score</h3>")
+    assert "Betting is suspended (goal)" in body
+    assert 'data-market-status="suspended"' in body and 'data-market-status="open"' not in body
+    # No market button can be pressed while the match is suspended.
+    buttons = body.split('class="price-button')[1:]
+    assert buttons and all(" disabled>" in button.split(">", 1)[0] + ">" for button in buttons)
+
+
+def test_the_board_counts_the_further_markets_and_lists_matches_in_play_first(client) -> None:
+    later = MatchFactory(home_team="Later", kickoff=timezone.now() + timedelta(days=2))
+    playing = MatchFactory(home_team="Playing", kickoff=timezone.now() + timedelta(days=3), in_play=True)
+    page = client.get("/").content.decode()
+    assert page.index('data-role="name-home">Playing<') < page.index('data-role="name-home">Later<')
+    assert f'data-match-id="{playing.pk}"' in page and 'data-live="true"' in page
+    count = later.market_rows.count() - 1
+    assert f'+<span data-role="extra-count">{count}</span> markets' in page
+    assert f'href="/matches/{later.pk}/" data-role="more-markets"' in page or (
+        f'data-role="more-markets" href="/matches/{later.pk}/"' in page
+    )
+
+
+def test_my_bets_names_the_market_and_the_selection(client) -> None:
+    user = UserFactory()
+    match = MatchFactory(home_team="Metz", away_team="Brest")
+    bet_place(
+        user=user,
+        match_id=match.pk,
+        market="over_under_2_5",
+        selection="over",
+        stake=Decimal("5.00"),
+        accept_odds_change="any",
+    )
+    client.force_login(user)
+    body = client.get("/me/bets/").content.decode()
+    assert "Total goals 2.5: Over 2.5" in body
+
+
+def test_markets_and_selections_in_words() -> None:
+    """The same words as lib/markets.js gives a live page (page-logic.test.mjs checks these too)."""
+    from frontend.markets import bet_pick, market_name, selection_name
+
+    assert market_name("over_under_2_5") == "Total goals 2.5"
+    assert market_name("asian_handicap_minus_1_5", "Lyon", "Nice") == "Handicap Lyon -1.5"
+    assert selection_name("asian_handicap_minus_1_5", "away", "Lyon", "Nice") == "Nice +1.5"
+    assert selection_name("asian_handicap_plus_0_5", "home", "Lyon", "Nice") == "Lyon +0.5"
+    assert selection_name("double_chance", "home_or_draw", "Lyon", "Nice") == "Lyon or draw"
+    assert selection_name("double_chance", "draw_or_away", "Lyon", "Nice") == "Draw or Nice"
+    assert selection_name("correct_score", "other") == "Any other score"
+    assert selection_name("both_teams_to_score", "yes") == "Yes"
+    assert bet_pick("1x2", "draw", "Lyon", "Nice") == "Draw"
+    assert bet_pick("draw_no_bet", "home", "Lyon", "Nice") == "Draw no bet: Lyon"
+    assert bet_pick("correct_score", "2-1") == "Correct score: 2-1"
+    assert bet_pick("nonsense", "x") == "nonsense: x"

@@ -5,7 +5,9 @@ from typing import Any
 
 from django import template
 
+from betting.events import live_of
 from betting.selectors import wallet_balance_of
+from frontend import markets as market_words
 
 register = template.Library()
 
@@ -19,7 +21,15 @@ STATUS_LABELS = {
 }
 
 
-MISSING = "\u2013"  # an en dash: how the pages show a price they do not have
+# The live state's period and a suspension's reason, in words (lib/live.js says the same).
+PERIOD_LABELS = {
+    "pre_match": "",
+    "first_half": "1st half",
+    "half_time": "Half-time",
+    "second_half": "2nd half",
+    "full_time": "Full time",
+}
+SUSPENSION_WORDS = {"goal": "goal", "red_card": "red card", "penalty": "penalty", "trader": "trader"}
 
 
 @register.simple_tag(takes_context=True)
@@ -34,8 +44,28 @@ def status_label(status: str) -> str:
 
 
 @register.filter
-def market_price(markets: dict[str, dict[str, str]] | None, path: str) -> str:
-    """`markets|market_price:"over_under_2_5.over"`: one derived price, or a dash."""
-    name, _, selection = path.partition(".")
-    price = (markets or {}).get(name, {}).get(selection)
-    return f"{Decimal(str(price)):.2f}" if price is not None else MISSING
+def live_state(match: Any) -> dict[str, Any] | None:
+    """The match's live state from its feed (period, clock, score, red cards), None before it."""
+    return live_of(match) if match else None
+
+
+@register.filter
+def period_label(period: str) -> str:
+    return PERIOD_LABELS.get(period, period)
+
+
+@register.filter
+def suspension_words(reason: str) -> str:
+    return SUSPENSION_WORDS.get(reason, reason)
+
+
+@register.filter
+def extra_markets(match: Any) -> int:
+    """The markets beyond the 1X2 the board shows ("+14 markets"); rows prefetched."""
+    return market_words.extra_markets(match.market_rows.all()) if match else 0
+
+
+@register.filter
+def bet_pick(bet: Any) -> str:
+    """A bet's market and selection in words: "Total goals 2.5: Over 2.5"."""
+    return market_words.bet_pick(bet.market, bet.selection, bet.match.home_team, bet.match.away_team)

@@ -74,7 +74,9 @@ test("one Idempotency-Key per intent: the same bet again keeps it, a change or a
   let n = 0;
   const intent = new BetIntent(() => `k${++n}`);
   const body = betBody({ match: 1, selection: "home", stake: "10.00", odds: 2.1, accept: "none" });
-  assert.deepEqual(body, { match: 1, selection: "home", stake: "10.00", odds: 2.1, accept_odds_change: "none" });
+  // The market goes with every bet: 1X2 unless the pick says otherwise.
+  assert.deepEqual(body, { match: 1, market: "1x2", selection: "home", stake: "10.00", odds: 2.1, accept_odds_change: "none" });
+  assert.equal(betBody({ match: 1, market: "correct_score", selection: "2-1", stake: "1.00", odds: 9, accept: "any" }).market, "correct_score");
   assert.equal(intent.keyFor(body), "k1");
   assert.equal(intent.keyFor({ ...body }), "k1"); // a second press (or a retry after no answer)
   assert.equal(intent.keyFor({ ...body, stake: "11.00" }), "k2"); // another bet

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -58,11 +59,17 @@ def punter(base_url: str) -> httpx.Client:
     return jwt_client(base_url, "demo@oddstream.local", "demo-password")
 
 
-def create_match(staff: httpx.Client, status: str = "open", home: str = "Lorient", away: str = "Metz") -> int:
+def create_match(
+    staff: httpx.Client,
+    status: str = "open",
+    home: str = "Lorient",
+    away: str = "Metz",
+    kickoff: str = "2031-06-01T19:00:00Z",
+) -> int:
     body = {
         "home_team": home,
         "away_team": away,
-        "kickoff": "2031-06-01T19:00:00Z",
+        "kickoff": kickoff,
         # Typed odds lose their margin and get the book's own: these open at 2.10 / 3.40 / 3.50.
         "opening_odds": {"home": "2.06", "draw": "3.20", "away": "3.30"},
         "status": status,
@@ -333,4 +340,101 @@ async def test_desktop_board_screenshot(browser, base_url, artifacts) -> None:
     await first.click()
     await page.wait_for_timeout(300)
     await save_screenshot(page, "board-desktop.png", artifacts, docs=True)
+    await context.close()
+
+
+class Feed:
+    """A data provider's feed of one match, posted over HTTP with a feed token of its own."""
+
+    def __init__(self, base_url: str, token: str, match_id: int) -> None:
+        self.client = httpx.Client(base_url=f"{base_url}/api", headers={"Authorization": f"Feed {token}"}, timeout=10)
+        self.match_id = match_id
+        self.sequence = 0
+
+    def send(self, kind: str, **fields: object) -> None:
+        self.sequence += 1
+        body = {
+            "event_id": f"browser-{self.match_id}-{self.sequence}",
+            "match": self.match_id,
+            "sequence": self.sequence,
+            "kind": kind,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+        reply = self.client.post("/feed/events/", json=body)
+        assert reply.status_code == 202, reply.text
+
+
+@pytest.fixture(scope="module")
+def feed_token(stack: Stack) -> str:
+    return stack.manage("feed_token", "browser-tests").strip()
+
+
+async def test_a_fan_bets_a_goals_market_from_the_match_page_and_finds_it_in_their_bets(
+    browser, base_url, staff
+) -> None:
+    match_id = create_match(staff, home="Brest", away="Nantes")
+    context, page, errors = await new_fan(browser, base_url, path=f"/matches/{match_id}/")
+    # Every market is on the page, grouped; the 1X2 heads it.
+    groups = await page.locator("#markets .market-group h3").all_text_contents()
+    assert groups == ["Result", "Goals", "Asian handicap", "Correct score"]
+    assert await page.locator("#markets .market").count() == 14
+    over = '#markets .price-button[data-market="over_under_2_5"][data-selection="over"]'
+    price = (await page.text_content(f"{over} .price")).strip()
+    await page.click(over)
+    assert await page.text_content("#slip-selection") == "Total goals 2.5: Over 2.5"
+    assert (await page.text_content("#slip-odds")) == price
+    # The selection's maximum stake is shown, and a stake above it is stopped before it is sent.
+    most = await page.text_content("#slip-max")
+    assert most.startswith("Maximum stake now: ")
+    await page.fill("#slip-stake", "999999")
+    await page.click("#slip-submit")
+    assert "The most this selection takes now is" in await page.text_content("#slip-stake-error")
+    result = await place_from_slip(page, over, "10")
+    assert "on Total goals 2.5: Over 2.5 at" in result
+    [bet] = await own_bets(page, match_id)
+    assert (bet["market"], bet["selection"]) == ("over_under_2_5", "over")
+    await page.goto(f"{base_url}/me/bets/")
+    row = page.locator(f'tr[data-bet-id="{bet["id"]}"]')
+    assert await row.locator('td[data-label="Pick"]').text_content() == "Total goals 2.5: Over 2.5"
+    assert errors == []
+    await context.close()
+
+
+async def test_the_board_puts_live_matches_first_and_the_match_page_follows_the_game(
+    browser, base_url, staff, feed_token, artifacts
+) -> None:
+    upcoming = create_match(staff, home="Annecy", away="Laval", kickoff="2030-01-01T19:00:00Z")
+    live_id = create_match(staff, home="Bastia", away="Ajaccio", kickoff="2031-12-01T19:00:00Z")
+    context, board = await open_anonymous(browser, base_url, "/")
+    match_page = await context.new_page()
+    await match_page.goto(f"{base_url}/matches/{live_id}/")
+    await live(match_page)
+    # Every card counts the markets beyond the 1X2 and links to the match page.
+    more = board.locator(f"{card(upcoming)} [data-role=more-markets]")
+    assert await more.text_content() == "+14 markets"
+    assert await more.get_attribute("href") == f"/matches/{upcoming}/"
+
+    feed = Feed(base_url, feed_token, live_id)
+    feed.send("kick_off", clock_rate=1)
+    # The match in play moves to the top of the open board, with its clock and score.
+    await wait_js(board, f"document.querySelector('#board > .match-card').dataset.matchId === '{live_id}'")
+    assert await board.locator(f"{card(live_id)} [data-role=score-home]").text_content() == "0"
+    await wait_js(board, f"document.querySelector('{card(live_id)} [data-role=clock]').textContent === \"1'\"")
+
+    feed.send("goal", team="away", minute=7)
+    await wait_js(board, f"document.querySelector('{card(live_id)} [data-role=score-away]').textContent === '1'")
+    assert await board.locator(f"{card(live_id)} [data-role=status]").text_content() == "Suspended"
+    assert await board.locator(f"{card(live_id)} [data-role=reason]").text_content() == "goal"
+    # The match page: suspended with the reason, nothing bettable, the goal in the timeline.
+    await wait_js(match_page, "!document.getElementById('suspension').hidden")
+    assert "(goal)" in await match_page.text_content("#suspension")
+    assert await match_page.locator("#match .price-button:not([disabled])").count() == 0
+    state = match_page.locator('#markets .market[data-market="both_teams_to_score"] [data-role=market-state]')
+    assert await state.text_content() == "Suspended: goal"
+    await wait_js(match_page, "document.querySelector('#timeline .timeline__event--goal') !== null")
+    goal = await match_page.text_content("#timeline .timeline__event--goal")
+    assert "7'" in goal and "Goal, Ajaccio" in goal and "0–1" in goal
+    assert await match_page.locator("#timeline li").count() == 2  # the goal and the kick-off
+    await save_screenshot(match_page, "match-live.png", artifacts)
     await context.close()

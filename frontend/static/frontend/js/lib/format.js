@@ -18,17 +18,6 @@ export const STATUS_LABELS = {
 // Why a match is suspended, in words (the `suspended_reason` of frames and replies).
 export const SUSPENSION_WORDS = { goal: "goal", red_card: "red card", penalty: "penalty", trader: "trader" };
 
-export const MARKETS = [
-  { key: "over_under_2_5", name: "Total goals 2.5", selections: [["over", "Over 2.5"], ["under", "Under 2.5"]] },
-  { key: "both_teams_to_score", name: "Both teams to score", selections: [["yes", "Yes"], ["no", "No"]] },
-];
-
-export function selectionLabel(selection, match = {}) {
-  if (selection === "home") return match.home_team || "Home";
-  if (selection === "away") return match.away_team || "Away";
-  return "Draw";
-}
-
 export function formatOdds(odds) {
   const value = Number(odds);
   return Number.isFinite(value) && value > 0 ? value.toFixed(2) : "–";

@@ -1,6 +1,6 @@
 // The bet slip's logic, without the DOM (tested under Node): one Idempotency-Key per intent,
 // the request body, and what each API reply means for the fan.
-import { STATUS_LABELS, SUSPENSION_WORDS, formatOdds } from "./format.js";
+import { STATUS_LABELS, SUSPENSION_WORDS, formatCents, formatOdds, moneyToCents } from "./format.js";
 
 // One key per intent: the same bet sent again (a double click, a retry after a lost reply)
 // carries the same key, so the server places it once. Any change to what is being bet, or a
@@ -28,8 +28,45 @@ export class BetIntent {
   }
 }
 
-export function betBody({ match, selection, stake, odds, accept }) {
-  return { match, selection, stake, odds, accept_odds_change: accept };
+// One selection of the slip: a match, a market of it and one of its selections, at the price the
+// bettor saw (the quote). A slip of several (an accumulator) holds a list of these.
+export function makePick({ match, market = "1x2", selection, odds, teams = {}, status = "open" }) {
+  return { match, market, selection, odds, teams, status };
+}
+
+export function betBody({ match, market = "1x2", selection, stake, odds, accept }) {
+  return { match, market, selection, stake, odds, accept_odds_change: accept };
+}
+
+// The stake against the selection's published maximum (a decimal string, or null: no maximum
+// known): the words to show, or "" when it fits. The server checks again under its lock.
+export function maxStakeError(stakeCents, maxStake) {
+  const most = maxStake === null || maxStake === undefined ? null : moneyToCents(maxStake);
+  if (most === null || stakeCents <= most) return "";
+  return most === 0
+    ? "This selection takes no more money now."
+    : `The most this selection takes now is ${formatCents(most)}: lower the stake.`;
+}
+
+// Why the book refuses or rejects an in-play bet, in words (the `reason` of a rejected bet).
+export const REJECTION_WORDS = {
+  suspended_during_delay: "the markets were suspended during the bet delay (a goal, a card or a penalty)",
+  odds_changed: "the price moved during the bet delay beyond what you accept",
+  timed_out: "the bet waited too long for a decision",
+};
+
+// A bet's status as the slip tells it: "pending" (waiting for the in-play delay), "accepted"
+// (placed: open, or already settled) or "rejected" (nothing kept, the stake given back).
+export function betPhase(bet) {
+  const status = bet?.status;
+  if (status === "pending") return "pending";
+  if (status === "rejected" || status === "refused" || status === "cancelled") return "rejected";
+  return "accepted";
+}
+
+export function rejectionText(bet) {
+  const reason = bet?.reason ?? bet?.rejection_reason ?? bet?.rejected_reason ?? "";
+  return `Bet #${bet.id} was not accepted: ${REJECTION_WORDS[reason] || reason || "the book refused it"}. Your stake is back in your balance.`;
 }
 
 // Replies after which the server may or may not have placed the bet: keep the key, so that
@@ -38,7 +75,7 @@ export function isAmbiguous(status) {
   return status === 0 || status >= 500;
 }
 
-const FIELD_OF = { stake: "stake", odds: "odds", accept_odds_change: "accept", selection: "odds", match: "general" };
+const FIELD_OF = { stake: "stake", odds: "odds", accept_odds_change: "accept", selection: "odds", market: "odds", match: "general" };
 
 function words(messages) {
   return [].concat(messages).map(String).join(" ");
@@ -46,9 +83,12 @@ function words(messages) {
 
 // What the reply means: {kind: "accepted", bet}, {kind: "odds_changed", from, to}, or
 // {kind: "refused", fields: {stake?, odds?, accept?, general?}} with every message in words.
+// {kind: "pending", bet} is an in-play bet waiting for its delay (202); {kind: "refused"} may
+// carry `maxStake` (409 stake_too_high).
 export function interpretReply({ status, body = {}, retryAfter = null, selection, quoted }) {
+  if (status === 202 || (status >= 200 && status < 300 && body.status === "pending")) return { kind: "pending", bet: body };
   if (status >= 200 && status < 300) return { kind: "accepted", bet: body };
-  if (status === 409 && body.code === "odds_changed" && body.odds) {
+  if (status === 409 && body.code === "odds_changed" && body.odds && body.odds[selection] !== undefined && body.odds[selection] !== null) {
     return { kind: "odds_changed", from: quoted, to: body.odds[selection], version: body.version };
   }
   const fields = {};
@@ -63,8 +103,19 @@ export function interpretReply({ status, body = {}, retryAfter = null, selection
     add("general", /csrf/i.test(body.detail || "") ? "This page is out of date: reload it, then bet again." : body.detail || "You may not place this bet.");
   } else if (status === 409 && body.code === "insufficient_funds") {
     add("stake", `Your balance is ${body.balance}: lower the stake.`);
+  } else if (status === 409 && body.code === "stake_too_high") {
+    add("stake", maxStakeError(Number.MAX_SAFE_INTEGER, body.max_stake ?? "0") || "The stake is too high for this selection now: lower it.");
+    return { kind: "refused", fields, maxStake: body.max_stake ?? null };
   } else if (status === 409 && body.code === "market_suspended") {
     add("general", `Betting is suspended for a moment (${SUSPENSION_WORDS[body.reason] || "trader"}): try again when the prices come back.`);
+  } else if (status === 409 && body.code === "selection_closed") {
+    add("odds", "This selection is closed: the book gives it no price now. Pick another.");
+  } else if (status === 409 && body.code === "market_closed") {
+    add("general", `This market is ${(STATUS_LABELS[body.status] || body.status || "closed").toLowerCase()}: it takes no bets now.`);
+  } else if (status === 409 && body.code === "match_started") {
+    add("general", "This match has kicked off: it takes no pre-match bets now.");
+  } else if (status === 409 && body.code === "odds_changed") {
+    add("odds", "The price moved and this selection has no price now. Pick another.");
   } else if (status === 409 && body.code === "match_not_open") {
     add("general", `This match is ${(STATUS_LABELS[body.status] || body.status || "not open").toLowerCase()}: it takes no bets now.`);
   } else if (status === 428) {

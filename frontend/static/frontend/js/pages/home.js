@@ -1,9 +1,12 @@
-// The board: every listed match with live prices. A price click fills the bet slip; matches
-// created or opened after the page loaded appear from their `match` frame, without a reload.
-import { applyState, runCountdowns, setStatus } from "../components/match-view.js";
+// The board: every listed match with live 1X2 prices, the count of its further markets, and,
+// for the matches in play (listed first), the score, clock and any suspension. A price click
+// fills the bet slip; matches created or opened after the page loaded appear from their
+// `match` frame, and a match that kicks off moves to the top, without a reload.
+import { applyMatchFrame, applyState, runClocks } from "../components/match-view.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
+import { boardOrder } from "../lib/live.js";
 
 const board = document.getElementById("board");
 const empty = document.getElementById("board-empty");
@@ -11,12 +14,19 @@ const template = document.getElementById("match-card-template");
 const cards = new Map([...board.querySelectorAll(".match-card")].map((card) => [Number(card.dataset.matchId), card]));
 const fetching = new Map(); // match id -> promise of its card, so a burst of frames fetches once
 
+const orderKey = (card) => ({ live: card.dataset.live === "true", kickoff: Date.parse(card.dataset.kickoff), id: Number(card.dataset.matchId) });
+
+// In play first, then kick-off order, as the server renders it.
 function place(card) {
-  // Kick-off order, as the server renders it.
-  const kickoff = Date.parse(card.dataset.kickoff);
-  const after = [...board.children].find((other) => Date.parse(other.dataset.kickoff) > kickoff);
-  board.insertBefore(card, after || null);
+  const key = orderKey(card);
+  const after = [...board.children].find((other) => other !== card && boardOrder(key, orderKey(other)) < 0);
+  if (after !== card.nextElementSibling || card.parentNode !== board) board.insertBefore(card, after || null);
   empty.hidden = true;
+}
+
+// A card whose match went in play (or out of it) moves to its place.
+function replaceIfMoved(card, wasLive) {
+  if (card.dataset.live !== wasLive) place(card);
 }
 
 function cardFor(info) {
@@ -32,7 +42,8 @@ function cardFor(info) {
   const time = card.querySelector('[data-role="kickoff"]');
   time.dateTime = info.kickoff;
   time.textContent = new Date(info.kickoff).toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  applyState(card, { match: info.id, version: info.version, odds: info.odds, markets: info.markets, status: info.status, bets: info.bets });
+  card.querySelector('[data-role="more-markets"]').href = `/matches/${info.id}/`;
+  applyState(card, { ...info, match: info.id });
   card.classList.add("match-card--new");
   return card;
 }
@@ -60,18 +71,24 @@ function ensureCard(id) {
 const stream = pageStream("/ws/odds/");
 const slip = new BetSlip({ stream });
 bindPriceButtons(board, slip);
-runCountdowns(board);
+runClocks(board);
 
 stream.addEventListener("odds", async (event) => {
   const { match, state } = event.detail;
   const card = await ensureCard(match);
-  if (card) applyState(card, stream.states.get(match) || state); // the newest, if more came meanwhile
+  if (!card) return;
+  const wasLive = card.dataset.live;
+  applyState(card, stream.states.get(match) || state); // the newest, if more came meanwhile
+  replaceIfMoved(card, wasLive);
 });
 stream.addEventListener("match", async (event) => {
-  const { match, status } = event.detail;
+  const { match } = event.detail;
   const known = cards.has(match);
   const card = await ensureCard(match);
-  if (card && known) setStatus(card, status);
+  if (!card || !known) return;
+  const wasLive = card.dataset.live;
+  applyMatchFrame(card, event.detail);
+  replaceIfMoved(card, wasLive);
 });
 stream.start();
 window.board = { cards, slip };

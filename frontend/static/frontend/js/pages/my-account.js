@@ -2,7 +2,8 @@
 // socket (session cookie) settle bets and move the balance in place.
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
-import { formatOdds, selectionLabel } from "../lib/format.js";
+import { formatOdds } from "../lib/format.js";
+import { pickName } from "../lib/markets.js";
 
 const betsBody = document.querySelector("#bets tbody");
 const ledger = document.getElementById("ledger");
@@ -64,7 +65,7 @@ async function onBet(bet) {
   link.href = `/matches/${bet.match}/`;
   link.textContent = info.home_team ? `${info.home_team} v ${info.away_team}` : `match ${bet.match}`;
   const tr = row([
-    ["#", bet.id], ["Match", link], ["Pick", selectionLabel(bet.selection, info)], ["Stake", bet.stake],
+    ["#", bet.id], ["Match", link], ["Pick", pickName(bet.market || "1x2", bet.selection, info)], ["Stake", bet.stake],
     ["Odds", formatOdds(bet.odds)], ["Status", badge(bet.status)], ["Payout", bet.payout, "payout"], ["Placed", nowUtc()],
   ]);
   tr.dataset.betId = bet.id;
