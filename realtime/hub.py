@@ -244,6 +244,7 @@ class Hub:
             on_messages=self.fan_out.dispatch_batch,
             on_lost=self._lost,
             max_batch=MAX_BATCH,
+            client_name=self.names.hub(self.token),  # CLIENT LIST tells each process's hub apart
         )
 
     async def _subscribed_now(self, pubsub: Any, after_loss: bool) -> None:

@@ -38,6 +38,19 @@ async def subscribed(redis_url: str, channel: str, count: int = 1, timeout: floa
         await client.aclose()
 
 
+async def kill_connections(redis_url: str, name: str) -> int:
+    """Kill the Redis connections named `name` (CLIENT SETNAME) as a restart would; how many."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        killed = 0
+        for info in await client.client_list():
+            if info.get("name") == name:
+                killed += int(await client.client_kill_filter(_id=info["id"]))
+        return killed
+    finally:
+        await client.aclose()
+
+
 async def next_second() -> None:
     """Return once the wall clock has entered a new whole second (JWT times are whole seconds)."""
     start = int(time.time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -56,3 +57,55 @@ async def test_a_loop_stops_when_cancelled_even_if_the_client_swallowed_it(swall
     task.cancel()
     done, _ = await asyncio.wait([task], timeout=5)
     assert task in done and task.cancelled()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("retries", [0, 3])
+async def test_a_subscription_redis_py_brings_back_by_itself_counts_as_lost(monkeypatch, retries: int) -> None:
+    """With a retry policy redis-py reconnects and resubscribes inside `get_message` and returns
+    as if nothing happened (without one it does the same, then raises). Either way what was
+    published meanwhile is lost: the loop must run `on_subscribed(after_loss=True)`."""
+    from django.conf import settings
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    from realtime import connections
+    from realtime.reconnect import subscribe_forever
+    from tests.waiting import kill_connections
+
+    monkeypatch.setattr("realtime.reconnect.INITIAL_BACKOFF_SECONDS", 0.01)
+    made = connections.async_client
+    monkeypatch.setattr(
+        connections, "async_client", lambda url, **options: made(url, retry=Retry(NoBackoff(), retries), **options)
+    )
+    name = f"reconnect-test-{uuid.uuid4().hex[:8]}"
+    subscriptions: list[bool] = []
+    changed = asyncio.Event()
+
+    async def on_subscribed(pubsub: object, after_loss: bool) -> None:
+        subscriptions.append(after_loss)
+        changed.set()
+
+    async def on_messages(batch: list) -> None:
+        pass
+
+    task = asyncio.create_task(
+        subscribe_forever(
+            "Test",
+            url=settings.REDIS_URL,
+            channels=lambda: [name],
+            on_subscribed=on_subscribed,
+            on_messages=on_messages,
+            on_lost=lambda: None,
+            client_name=name,
+        )
+    )
+    try:
+        await asyncio.wait_for(changed.wait(), 5)
+        changed.clear()
+        assert await kill_connections(settings.REDIS_URL, name) == 1
+        await asyncio.wait_for(changed.wait(), 10)
+        assert subscriptions == [False, True]
+    finally:
+        task.cancel()
+        await asyncio.wait([task], timeout=5)
