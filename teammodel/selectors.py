@@ -63,6 +63,15 @@ def results_table_for_league(*, league: str) -> ResultsTable:
     )
 
 
+def team_list_of_latest_season(*, league: str) -> list[str]:
+    """The names of the teams that play in `league`'s latest season imported, sorted."""
+    latest = Result.objects.filter(league=league).order_by("-date").values_list("season", flat=True).first()
+    if latest is None:
+        return []
+    rows = Result.objects.filter(league=league, season=latest).values_list("home__name", "away__name")
+    return sorted({name for pair in rows for name in pair})
+
+
 def rating_fit_latest(*, league: str) -> RatingFit | None:
     return RatingFit.objects.filter(league=league).order_by("-fitted_at", "-id").first()
 

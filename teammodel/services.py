@@ -60,12 +60,13 @@ def league_of_path(path: Path) -> str:
 
 
 @transaction.atomic
-def results_import(*, league: str, matches: Sequence[MatchResult]) -> ImportSummary:
+def results_import(*, league: str, matches: Sequence[MatchResult], refit: bool = True) -> ImportSummary:
     """Store `matches` as `league`'s results: new ones created, changed ones updated.
 
     Idempotent: a result is identified by its date and teams, so a second import of the same
     file changes nothing. When anything changed, the league's ratings are refitted once the
-    transaction has committed.
+    transaction has committed (on a worker; `refit=False` leaves it to the caller, who may fit
+    at once with `ratings_refit`, or run where no broker is up yet).
     """
     names = {m.home for m in matches} | {m.away for m in matches}
     teams = {t.name: t for t in Team.objects.filter(league=league, name__in=names)}
@@ -99,7 +100,7 @@ def results_import(*, league: str, matches: Sequence[MatchResult]) -> ImportSumm
     summary = ImportSummary(
         league=league, created=len(created), updated=len(updated), unchanged=len(matches) - len(created) - len(updated)
     )
-    if summary.changed:
+    if summary.changed and refit:
         transaction.on_commit(lambda: jobs.ratings_refit_enqueue(league=league))
     return summary
 
@@ -145,6 +146,24 @@ def ratings_refit(*, league: str, config: ModelConfig = DEFAULT) -> RatingFit | 
         for name, attack, defence in zip(ratings.teams, ratings.attack, ratings.defence, strict=True)
     )
     logger.info("Refitted %s ratings on %d matches in %.3f s", league, fit.matches, elapsed)
+    return fit
+
+
+def league_ratings_load(*, folder: Path, league: str, seasons: int) -> RatingFit | None:
+    """Import the latest `seasons` season files of a league's folder and fit its ratings, in
+    this process, unless a fit already covers the latest result: cheap to run again.
+
+    Four seasons hold everything a fit reads (the three-year window, and the season before the
+    latest for the promoted teams' prior), so the ratings are those of an import of every season.
+    Returns the league's latest fit (None when the folder holds no results).
+    """
+    files = sorted(folder.glob("*.csv"))[-seasons:]
+    matches = sorted((m for path in files for m in read_results_csv(path)), key=lambda m: m.date)
+    summary = results_import(league=league, matches=matches, refit=False)
+    fit = rating_fit_latest(league=league)
+    latest = Result.objects.filter(league=league).order_by("-date").values_list("date", flat=True).first()
+    if latest is not None and (summary.changed or fit is None or fit.as_of <= latest):
+        fit = ratings_refit(league=league)
     return fit
 
 

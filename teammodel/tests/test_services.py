@@ -134,3 +134,36 @@ def test_refit_is_scheduled_by_beat_and_routed_off_the_odds_queue():
     assert any(entry["task"] == REFIT_RATINGS for entry in _beat_schedule().values())
     assert app.conf.task_routes[REFIT_RATINGS]["queue"] == "default"
     assert REFIT_RATINGS in app.tasks
+
+
+def test_league_ratings_load_imports_the_latest_seasons_fits_once_and_refits_on_new_results(
+    tmp_path, refits, django_capture_on_commit_callbacks
+):
+    from teammodel.tests.leagues import write_league
+
+    matches = league(seasons=5)
+    folder = write_league(tmp_path / "made-up", matches)
+    with django_capture_on_commit_callbacks(execute=True):
+        fit = services.league_ratings_load(folder=folder, league="made-up", seasons=4)
+    assert fit is not None and RatingFit.objects.count() == 1
+    seasons = Result.objects.order_by().values_list("season", flat=True).distinct()
+    assert sorted(seasons) == ["1718", "1819", "1920", "2021"]
+    # The same as a fit on every season: the left-out first season is older than its window.
+    everything = ratings_of_fit(fit)
+    services.results_import(league="all", matches=matches, refit=False)
+    full = services.ratings_refit(league="all")
+    assert full is not None
+    assert ratings_of_fit(full).teams == everything.teams
+    np.testing.assert_allclose(ratings_of_fit(full).attack, everything.attack, atol=1e-6)
+    RatingFit.objects.filter(league="all").delete()
+    Result.objects.filter(league="all").delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.league_ratings_load(folder=folder, league="made-up", seasons=4) == fit  # nothing new
+    # The provider adds a result: the next load imports it and fits again, in this process.
+    later = dataclasses.replace(matches[-1], date=date(2021, 7, 1), home=matches[-1].away, away=matches[-1].home)
+    write_league(folder, [*matches, later])
+    with django_capture_on_commit_callbacks(execute=True):
+        refitted = services.league_ratings_load(folder=folder, league="made-up", seasons=4)
+    assert refitted is not None and refitted.pk != fit.pk and refitted.as_of == date(2021, 7, 2)
+    assert refits == []  # never through the worker: the caller fitted
