@@ -160,13 +160,19 @@ async def open_clients(
         nonlocal failed
         async with limit:
             for attempt in range(4):
+                transport: asyncio.BaseTransport | None = None
                 try:
-                    _, client = await loop.create_connection(lambda: client_class(stats, path, port), "127.0.0.1", port)
+                    transport, client = await loop.create_connection(
+                        lambda: client_class(stats, path, port), "127.0.0.1", port
+                    )
                     if await asyncio.wait_for(client.opened, 30):
                         clients.append(client)
                         return
                 except (OSError, TimeoutError):
-                    pass
+                    # A handshake given up on is closed: left open, the server would count a
+                    # socket this client no longer holds.
+                    if isinstance(transport, asyncio.Transport):
+                        transport.abort()
                 await asyncio.sleep(0.2 * (attempt + 1))
             failed += 1
 

@@ -8,6 +8,8 @@ Daphne needs are written once, here, from the settings:
   `DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE` / `DAPHNE_WEBSOCKET_MAX_FRAME_SIZE` (64 KiB): past that,
   Daphne fails the connection (1009) instead of reading the frame into memory. `manage.py
   runserver` reads the same two settings.
+- the event loop: at most `REALTIME_LOOP_MAX_EVENTS` ready sockets a turn (`realtime.eventloop`),
+  so a mass disconnect is spread over many short turns instead of stalling the loop for seconds.
 
 Options given on the command line come after these, so one given there wins (Daphne's parser
 keeps the last). The rest is Daphne's own command line, run in this process.
@@ -20,6 +22,8 @@ import sys
 
 from django.conf import settings
 
+from realtime.eventloop import install_reactor
+
 
 def daphne_args(argv: list[str]) -> list[str]:
     """Daphne's command line: the project's options, then `argv`."""
@@ -30,9 +34,17 @@ def daphne_args(argv: list[str]) -> list[str]:
     ]
 
 
+def event_loop_install() -> None:
+    """Run Twisted's reactor, and so Daphne, on a loop that takes at most
+    REALTIME_LOOP_MAX_EVENTS ready sockets a turn (0: asyncio's own loop)."""
+    if settings.REALTIME_LOOP_MAX_EVENTS > 0:
+        install_reactor(settings.REALTIME_LOOP_MAX_EVENTS)
+
+
 def main(argv: list[str] | None = None) -> None:
     # As config.asgi: a server started without settings runs the production ones.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    event_loop_install()  # before Daphne's server module installs a reactor on asyncio's own loop
     from daphne.cli import CommandLineInterface
 
     CommandLineInterface().run(daphne_args(sys.argv[1:] if argv is None else argv))

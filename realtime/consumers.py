@@ -26,6 +26,7 @@ from typing import Any
 
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -217,6 +218,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def leave(self, group: str) -> None:
         await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first hops to its one database thread to close stale connections
+        # (`aclose_old_connections`), for every message, and its `websocket_disconnect` hops
+        # there again. A disconnect touches no database: in a mass disconnect those hops queue
+        # by the thousand on that one thread, each a round trip through the event loop. The
+        # database work of every other handler goes through `database_sync_to_async`, which
+        # closes stale connections itself. (The sockets join groups through the hub, not
+        # Channels' `groups` attribute: nothing to discard here.)
+        if message["type"] == "websocket.disconnect":
+            await self.disconnect(message.get("code", 1000))
+            raise StopConsumer()
+        await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
         self.release()

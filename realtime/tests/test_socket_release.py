@@ -5,6 +5,7 @@ on the real Redis; the frames are every kind of message the WebSocket fuzzer sen
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 
@@ -100,3 +101,47 @@ async def test_an_exception_in_a_handler_releases_the_socket(monkeypatch) -> Non
     with pytest.raises(RuntimeError, match="a bug in a handler"):
         await communicator.wait(timeout=5)
     assert held(user.pk) == (0, 0, 0)
+
+
+async def test_a_mass_disconnect_of_signed_in_sockets_leaves_nothing_behind() -> None:
+    """Every socket of many users drops at once: the hub's sockets, channels and fast-path
+    groups (`odds_all`, each `user_<id>`), its presence counts, the caps and the credential
+    watch all come back to where they were before the first socket opened."""
+    from channels.layers import get_channel_layer
+
+    hub = get_channel_layer().hub()
+    before = (len(hub.registry.sockets), len(hub.registry.channels), dict(hub.registry.fast), hub.presence.counts())
+    users = [await database_sync_to_async(UserFactory)() for _ in range(20)]
+    communicators = [await open_signed_in("/ws/odds/", str(AccessToken.for_user(user))) for user in users * 2]
+    assert len(hub.registry.sockets) == before[0] + 40 and hub.presence.counts()["odds"] >= 40
+    assert all(len(hub.registry.fast[f"user_{user.pk}"]) == 2 for user in users)
+    await asyncio.gather(*(ended(communicator) for communicator in communicators))
+    assert (len(hub.registry.sockets), len(hub.registry.channels), dict(hub.registry.fast), hub.presence.counts()) == (
+        before
+    )
+    assert not any(group.startswith("user_") for group in hub.registry.group_sizes())
+    assert all(held(user.pk) == (0, 0, 0) for user in users)
+
+
+async def test_a_disconnect_makes_no_trip_to_the_database_thread(monkeypatch) -> None:
+    """Channels closes stale database connections on its one database thread before every
+    message it dispatches; a disconnect touches no database, so it skips that trip (ten
+    thousand of them queue behind each other in a mass disconnect)."""
+    import channels.consumer
+    import channels.generic.websocket
+
+    user = await database_sync_to_async(UserFactory)()
+    communicator = await open_signed_in("/ws/odds/", str(AccessToken.for_user(user)))
+    trips: list[str] = []
+
+    async def counted() -> None:
+        trips.append("close_old_connections")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    monkeypatch.setattr(channels.generic.websocket, "aclose_old_connections", counted)
+    await communicator.send_json_to({"action": "ping"})
+    while (await communicator.receive_json_from(timeout=5))["type"] != "pong":
+        pass  # the snapshot came first
+    assert trips == ["close_old_connections"]  # any other message still goes through Channels' dispatch
+    await communicator.disconnect()
+    assert trips == ["close_old_connections"] and held(user.pk) == (0, 0, 0)
