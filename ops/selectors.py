@@ -12,13 +12,12 @@ from typing import Any
 
 import redis
 from celery import current_app
-from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from kombu.exceptions import ChannelError, KombuError
 
 from betting.models import Bet, Match, OddsVersion
-from realtime import presence
+from realtime import connections, presence
 from realtime.counters import hub_counters_read
 
 LATENCY_WINDOW = timedelta(minutes=5)
@@ -42,7 +41,7 @@ class Histogram:
 
 
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    return connections.sync_client()
 
 
 def queue_names() -> list[str]:

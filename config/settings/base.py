@@ -9,6 +9,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 
 from config.env import BASE_DIR, env
+from config.redis_topology import broker_transport_options, broker_url, cache_settings, parse_sentinels
 
 # Lets annotations such as `ModelAdmin[Match]` and `QuerySet[Bet]` run, not just type-check.
 django_stubs_ext.monkeypatch()
@@ -144,17 +145,22 @@ else:
 
 # --- Redis: broker, real-time streams, cache ----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis Sentinel (docs/configuration.md): with sentinels given ("host:port,host:port"), every
+# client (cache, broker, hub, publisher, presence, revocations) connects to the primary they
+# name REDIS_SENTINEL_MASTER, and follows a failover; REDIS_URL then gives only the database
+# number and the password. Empty: the one Redis at REDIS_URL.
+REDIS_SENTINELS = parse_sentinels(env.list("REDIS_SENTINELS", default=[]))
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="oddstream")
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "oddstream",
-        # A Redis that does not answer costs a request at most this long, then a 503 or the
-        # use's fail-open path (docs/security.md), instead of a worker stuck on a socket.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }
+# Django's Redis cache, or django-redis's Sentinel client when REDIS_SENTINELS is set.
+_PLAIN_REDIS_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "KEY_PREFIX": "oddstream",
+    # A Redis that does not answer costs a request at most this long, then a 503 or the
+    # use's fail-open path (docs/security.md), instead of a worker stuck on a socket.
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }
+CACHES = {"default": cache_settings(REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, _PLAIN_REDIS_CACHE)}
 
 # --- Real-time delivery -------------------------------------------------------
 # Prefix of every Redis pub/sub channel and presence key. Pub/sub is not scoped by Redis
@@ -203,14 +209,17 @@ DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 64 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 64 * 1024
 
 # --- Celery -------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=broker_url(REDIS_URL, REDIS_SENTINELS))
 CELERY_RESULT_BACKEND = None  # tasks report through the database and the streams
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered, not lost
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# With sentinels, kombu's sentinel:// transport asks them for the primary named here.
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    REDIS_SENTINELS, REDIS_SENTINEL_MASTER, {"visibility_timeout": 3600}
+)
 CELERY_TASK_SEND_SENT_EVENT = True  # Flower shows queued tasks, not only running ones
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TIMEZONE = "UTC"

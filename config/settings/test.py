@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 for _name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
     os.environ.setdefault(_name, secrets.token_urlsafe(50))
 
+from config.redis_topology import broker_url, cache_settings  # noqa: E402
 from config.settings import base  # noqa: E402
 from config.settings.local import *  # noqa: E402, F403
 from config.settings.local import env  # noqa: E402
@@ -32,8 +33,10 @@ REALTIME_PREFIX = env("REALTIME_PREFIX", default=f"oddstream-test-{env.int('TEST
 # it never touches the data of a `make run` on the same machine.
 _redis = urlparse(env("REDIS_URL", default="redis://127.0.0.1:6379/0"))
 REDIS_URL = _redis._replace(path=f"/{env.int('TEST_REDIS_DB', default=15)}").geturl()
-CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
-CELERY_BROKER_URL = REDIS_URL
+# With REDIS_SENTINELS set, the same database number on the primary the sentinels name.
+_sentinels, _master = base.REDIS_SENTINELS, base.REDIS_SENTINEL_MASTER
+CACHES = {"default": cache_settings(REDIS_URL, _sentinels, _master, base._PLAIN_REDIS_CACHE)}
+CELERY_BROKER_URL = broker_url(REDIS_URL, _sentinels)
 # In-process tests run tasks inline; the integration tests start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
