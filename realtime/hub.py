@@ -260,8 +260,12 @@ class Hub:
         self._connected.clear()
 
     async def _resync_all(self) -> None:
-        for socket in list(self.registry.sockets):
-            try:
-                await socket.resubscribed()
-            except Exception:
-                logger.exception("Resync of a socket failed")
+        """Every socket resends its state, all at once: their snapshot reads are single-flight
+        (`realtime.shared_read`), so a thousand sockets share one database read. One after
+        another, each would read alone while the subscription reads nothing: a thousand
+        sequential reads kept the sockets of a Redis failover stale for over 30 seconds."""
+        sockets = list(self.registry.sockets)
+        results = await asyncio.gather(*(socket.resubscribed() for socket in sockets), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                logger.error("Resync of a socket failed", exc_info=result)

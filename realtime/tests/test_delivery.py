@@ -240,3 +240,30 @@ async def test_shared_reads_join_only_reads_that_started_after_the_ask() -> None
     assert await first == 1
     assert {await task for task in late} == {2}  # one more read, shared by all fifty
     assert shared.reads == 2
+
+
+async def test_after_a_loss_every_socket_resyncs_at_once_and_one_failure_stops_none(hub: Hub) -> None:
+    """The hub's resync after Redis came back runs the sockets' resyncs together, so their
+    single-flight snapshot reads can be one read; a socket whose resync fails is logged."""
+    snapshot = SharedRead(lambda: asyncio.sleep(0.01, result={"version": 1}))
+    started: list[int] = []
+    got: list[object] = []
+
+    class Resyncing(FakeSocket):
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+        async def resubscribed(self) -> None:
+            started.append(self.number)
+            if self.number == 3:
+                raise RuntimeError("this one fails")
+            got.append(await snapshot.get())
+
+    sockets = [Resyncing(n) for n in range(100)]
+    for socket in sockets:
+        hub.registry.attach(hub.new_channel(), socket)
+    await hub._subscribed_now(pubsub=None, after_loss=True)
+    assert sorted(started) == list(range(100))
+    assert len(got) == 99
+    assert snapshot.reads <= 2  # the first socket's read, and one that every later one joined
