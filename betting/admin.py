@@ -18,7 +18,18 @@ from betting.matches import (
     match_prior,
     match_save_edited_fields,
 )
-from betting.models import Bet, LedgerEntry, Market, Match, MatchStatus, OddsVersion, PriceOverride, Selection, Wallet
+from betting.models import (
+    Bet,
+    BetLeg,
+    LedgerEntry,
+    Market,
+    Match,
+    MatchStatus,
+    OddsVersion,
+    PriceOverride,
+    Selection,
+    Wallet,
+)
 from betting.permissions import SETTLE_MATCH, TRADE_MATCH, transition_permission
 from betting.settlement import match_transition
 
@@ -232,12 +243,26 @@ class OddsVersionAdmin(ReadOnlyAdmin):
     list_filter = ["match"]
 
 
+class BetLegInline(admin.TabularInline[BetLeg, Bet]):
+    """An accumulator's legs, read-only like the bet."""
+
+    model = BetLeg
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in BetLeg._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Bet | None = None) -> bool:
+        return False
+
+
 @admin.register(Bet)
 class BetAdmin(admin.ModelAdmin[Bet]):
     list_display = [
         "id",
         "user",
+        "kind",
         "match",
+        "market",
         "selection",
         "stake",
         "odds",
@@ -246,8 +271,9 @@ class BetAdmin(admin.ModelAdmin[Bet]):
         "payout",
         "created_at",
     ]
-    list_filter = ["status", "selection"]
+    list_filter = ["status", "kind", "selection"]
     readonly_fields = [f.name for f in Bet._meta.fields]
+    inlines = [BetLegInline]
 
 
 @admin.register(Wallet)

@@ -125,3 +125,25 @@ class StakeTooHigh(BettingError):
 
     status_code = 409
     code = "stake_too_high"
+
+
+class AccumulatorSameMatch(BettingError):
+    """Two legs of an accumulator on one match: their outcomes are correlated (a home win and
+    over 2.5 goals go together), so the product of their prices would misprice the bet."""
+
+    status_code = 400
+    code = "accumulator_same_match"
+
+
+class AccumulatorLegCount(BettingError):
+    """An accumulator needs 2 to ACCUMULATOR_MAX_LEGS legs."""
+
+    status_code = 400
+    code = "invalid"
+
+
+class AccumulatorInPlay(BettingError):
+    """A leg on a match in play: in-play bets wait out the bet delay, which takes singles only."""
+
+    status_code = 409
+    code = "accumulator_in_play"

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 
 from betting import streams as odds_streams
-from betting.models import Bet, Market, Match
+from betting.models import Bet, BetKind, Market, Match
 from realtime.publisher import publish_on_commit
 from realtime.streams import PRIVATE
 
@@ -97,6 +97,8 @@ def bet_frame(bet: Bet) -> dict[str, Any]:
     return {
         "type": "bet",
         "id": bet.pk,
+        "kind": bet.kind,
+        "legs": legs_of(bet),
         "match": bet.match_id,
         "market": bet.market,
         "selection": bet.selection,
@@ -108,6 +110,23 @@ def bet_frame(bet: Bet) -> dict[str, Any]:
         "decide_at": None if bet.decide_at is None else bet.decide_at.isoformat(),
         "payout": None if bet.payout is None else money(bet.payout),
     }
+
+
+def legs_of(bet: Bet) -> list[dict[str, Any]]:
+    """An accumulator's legs as the API shows them (a single has none: no query)."""
+    if bet.kind != BetKind.ACCUMULATOR:
+        return []
+    return [
+        {
+            "match": leg.match_id,
+            "market": leg.market,
+            "selection": leg.selection,
+            "odds": float(leg.odds),
+            "odds_version": leg.odds_version,
+            "status": leg.status,
+        }
+        for leg in bet.legs.all()
+    ]
 
 
 def wallet_frame(*, balance: Decimal, change: Decimal, reason: str) -> dict[str, Any]:

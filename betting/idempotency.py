@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from betting.accumulators import accumulator_place
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest, BetStatus
 from betting.placement import bet_place
@@ -54,7 +55,12 @@ def bet_request_replay(*, record: BetRequest, fingerprint: str) -> BetRequest:
 def _bet_place_recorded(
     *, user: User, key: str, fingerprint: str, render: Callable[[Bet], dict[str, Any]], bet_arguments: dict[str, Any]
 ) -> BetRequest:
-    bet = bet_place(user=user, **bet_arguments)
+    # `legs` in the arguments: an accumulator; the same key rules cover both kinds.
+    bet = (
+        accumulator_place(user=user, **bet_arguments)
+        if "legs" in bet_arguments
+        else bet_place(user=user, **bet_arguments)
+    )
     # A record past its TTL no longer binds the key; it goes now so the key can be reused.
     BetRequest.objects.filter(user=user, key=key, created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
     # An in-play bet is accepted for a decision, not yet taken: 202, replayed as 202.

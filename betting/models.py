@@ -236,16 +236,28 @@ class BetStatus(models.TextChoices):
 UNSETTLED_BET_STATUSES = ("pending", "rejected", "open")
 
 
+class BetKind(models.TextChoices):
+    SINGLE = "single", "Single"
+    ACCUMULATOR = "accumulator", "Accumulator"
+
+
 class Bet(models.Model):
+    """A bet: a single (one selection of one match: `match`, `market`, `selection`, `sequence`)
+    or an accumulator (its selections are its `legs`, each on a different match; `match` and
+    `sequence` are null, `market` and `selection` empty, `odds` the combined odds struck)."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets")
-    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="bets")
-    market = models.CharField(max_length=40, default="1x2")  # a `Market.key` of the match
-    selection = models.CharField(max_length=16)  # one of the market's selections
+    kind = models.CharField(max_length=12, choices=BetKind, default=BetKind.SINGLE)
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="bets", null=True, blank=True)
+    market = models.CharField(max_length=40, default="1x2", blank=True)  # a `Market.key` of the match
+    selection = models.CharField(max_length=16, blank=True)  # one of the market's selections
     stake = models.DecimalField(max_digits=14, decimal_places=2)
-    odds = models.DecimalField(max_digits=7, decimal_places=2)  # the price the bet was struck at
-    odds_version = models.PositiveIntegerField()
+    # The price the bet was struck at; an accumulator's combined odds (the legs' product, capped).
+    odds = models.DecimalField(max_digits=7, decimal_places=2)
+    odds_version = models.PositiveIntegerField()  # 0 for an accumulator: each leg has its own
     # Position among the match's accepted bets: a pending in-play bet takes its number when the
     # delay accepts it, so the book (and `bets_counted`) never counts a bet it may still reject.
+    # Null for an accumulator: its legs take the places.
     sequence = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)
     # What settlement credited: stake * odds for a winner, the stake for a void, 0 for a loser.
@@ -267,15 +279,22 @@ class Bet(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["match", "sequence"], name="bet_sequence_unique"),
             models.CheckConstraint(condition=models.Q(stake__gt=0), name="bet_stake_positive"),
+            # A single names its match; an accumulator's legs do, and take the places in the book.
+            models.CheckConstraint(
+                condition=models.Q(kind="single", match__isnull=False)
+                | models.Q(kind="accumulator", match__isnull=True, sequence__isnull=True),
+                name="bet_single_has_match_accumulator_has_legs",
+            ),
             # An unsettled bet (pending, rejected or open) has no payout; a settled one always has one.
             models.CheckConstraint(
                 condition=(models.Q(status__in=UNSETTLED_BET_STATUSES, payout__isnull=True, settled_at__isnull=True))
                 | (~models.Q(status__in=UNSETTLED_BET_STATUSES) & models.Q(payout__gte=0, settled_at__isnull=False)),
                 name="bet_payout_iff_settled",
             ),
-            # Only an accepted bet has a place in the match's book.
+            # Only an accepted single has a place in the match's book (an accumulator's legs do).
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "rejected"], sequence__isnull=True)
+                condition=models.Q(kind="accumulator")
+                | models.Q(status__in=["pending", "rejected"], sequence__isnull=True)
                 | (~models.Q(status__in=["pending", "rejected"]) & models.Q(sequence__isnull=False)),
                 name="bet_sequence_iff_accepted",
             ),
@@ -283,7 +302,43 @@ class Bet(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"])]
 
     def __str__(self) -> str:
+        if self.kind == BetKind.ACCUMULATOR:
+            return f"Bet {self.pk}: {self.stake} on an accumulator @ {self.odds}"
         return f"Bet {self.pk}: {self.stake} on {self.selection} @ {self.odds}"
+
+
+class BetLeg(models.Model):
+    """One selection of an accumulator, on its own match, struck at its own price.
+
+    A leg takes a place in its match's bet sequence (`Match.bet_sequence`, shared with the
+    singles: one counter, so (match, sequence) is unique across both tables), so the odds
+    recompute counts the accumulator's money on the leg's selection as it counts a single's.
+    The leg is graded when its match settles (`status`, under the match's `result_version`);
+    the accumulator is settled from its legs (betting.engine.accumulators)."""
+
+    bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="legs")
+    position = models.PositiveSmallIntegerField()  # the order the bettor gave
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="bet_legs")
+    market = models.CharField(max_length=40)
+    selection = models.CharField(max_length=16)
+    odds = models.DecimalField(max_digits=7, decimal_places=2)  # this leg's price when struck
+    odds_version = models.PositiveIntegerField()
+    sequence = models.PositiveBigIntegerField()  # position among the match's bets, singles included
+    status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)  # open, won, lost, void
+    result_version = models.PositiveIntegerField(default=0)  # the match's result_version it was graded under
+
+    class Meta:
+        ordering = ["bet", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "sequence"], name="bet_leg_sequence_unique"),
+            # Legs of one match are correlated: an accumulator takes one leg per match.
+            models.UniqueConstraint(fields=["bet", "match"], name="bet_leg_one_per_match"),
+            models.UniqueConstraint(fields=["bet", "position"], name="bet_leg_position_unique"),
+        ]
+        indexes = [models.Index(fields=["match", "status"], name="bet_leg_match_status")]
+
+    def __str__(self) -> str:
+        return f"Leg {self.position} of bet {self.bet_id}: {self.market} {self.selection} @ {self.odds}"
 
 
 class Wallet(models.Model):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from betting import events, jobs
-from betting.engine.markets import ONE_X_TWO
+from betting.engine.markets import CENT, ONE_X_TWO, overlapping_selections
 from betting.errors import (
     MarketClosed,
     MarketSuspended,
@@ -29,7 +29,18 @@ from betting.errors import (
     StakeTooHigh,
 )
 from betting.matches import match_not_started_check
-from betting.models import Bet, BetDelay, BetStatus, LedgerKind, Market, MarketStatus, Match, MatchStatus, Wallet
+from betting.models import (
+    Bet,
+    BetDelay,
+    BetLeg,
+    BetStatus,
+    LedgerKind,
+    Market,
+    MarketStatus,
+    Match,
+    MatchStatus,
+    Wallet,
+)
 from betting.recompute import odds_recompute_request
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_hold, wallet_lock, wallet_post
 from config.after_commit import on_commit_robust
@@ -83,31 +94,11 @@ def bet_place(
     except Match.DoesNotExist:
         message = f"Match {match_id} does not exist."
         raise MatchNotFound(message, errors={"match": [message]}) from None
-    if match.status == MatchStatus.SUSPENDED:
-        raise MarketSuspended(
-            f"Betting on match {match_id} is suspended ({match.suspended_reason or 'trader'}): try again shortly.",
-            status=match.status,
-            reason=match.suspended_reason,
-        )
-    if match.status != MatchStatus.OPEN:
-        raise MatchNotOpen(f"Match {match_id} is {match.status}: it takes no bets.", status=match.status)
-    if not match.in_play:
-        match_not_started_check(match)
-
+    match_takes_bets_check(match)
     row = market_open_check(match, market)
-    price_text = row.prices.get(selection)
-    if price_text is None:
-        raise SelectionClosed(f"{market} {selection} takes no bets now: the book gives it no price.", market=market)
-    current = Decimal(price_text)
-    if quoted_odds is not None and not price_is_acceptable(
-        quoted=quoted_odds, current=current, mode=accept_odds_change
-    ):
-        raise OddsChanged(
-            f"The price of {market} {selection} moved from {quoted_odds} to {current}.",
-            odds=events.prices_as_numbers(row.prices),
-            market=market,
-            version=match.odds_version,
-        )
+    current = selection_price_check(
+        match=match, row=row, selection=selection, quoted_odds=quoted_odds, accept_odds_change=accept_odds_change
+    )
     max_stake_check(match=match, row=row, selection=selection, price=current, stake=stake)
 
     wallet = wallet_lock(user_id=user.pk)
@@ -187,6 +178,51 @@ def bet_pending_create(
 DECISION_GRACE_SECONDS = 0.25
 
 
+def match_takes_bets_check(match: Match) -> None:
+    """409 `market_suspended`, `match_not_open` or `match_started` unless the match (locked by
+    the caller) takes bets now."""
+    if match.status == MatchStatus.SUSPENDED:
+        raise MarketSuspended(
+            f"Betting on match {match.pk} is suspended ({match.suspended_reason or 'trader'}): try again shortly.",
+            status=match.status,
+            reason=match.suspended_reason,
+        )
+    if match.status != MatchStatus.OPEN:
+        raise MatchNotOpen(f"Match {match.pk} is {match.status}: it takes no bets.", status=match.status)
+    if not match.in_play:  # in play, its markets are in-play ones, past the kick-off time
+        match_not_started_check(match)
+
+
+def selection_price_check(
+    *,
+    match: Match,
+    row: Market,
+    selection: str,
+    quoted_odds: Decimal | None,
+    accept_odds_change: str,
+    **context: object,
+) -> Decimal:
+    """The selection's current price, if it is open and the bettor's quote accepts it: 409
+    `selection_closed` or `odds_changed` (with the market's prices and `context`) if not."""
+    price_text = row.prices.get(selection)
+    if price_text is None:
+        raise SelectionClosed(
+            f"{row.key} {selection} takes no bets now: the book gives it no price.", market=row.key, **context
+        )
+    current = Decimal(price_text)
+    if quoted_odds is not None and not price_is_acceptable(
+        quoted=quoted_odds, current=current, mode=accept_odds_change
+    ):
+        raise OddsChanged(
+            f"The price of {row.key} {selection} moved from {quoted_odds} to {current}.",
+            odds=events.prices_as_numbers(row.prices),
+            market=row.key,
+            version=match.odds_version,
+            **context,
+        )
+    return current
+
+
 def market_open_check(match: Match, market: str) -> Market:
     """The match's market row, if it takes bets: 409 `market_suspended` or `market_closed` if not.
     Read under the match row lock, which every writer of market rows holds."""
@@ -207,18 +243,14 @@ def market_open_check(match: Match, market: str) -> Market:
 def max_stake_check(*, match: Match, row: Market, selection: str, price: Decimal, stake: Decimal) -> None:
     """Refuse a stake above the selection's maximum: 409 `stake_too_high` with `max_stake`.
 
-    The maximum the recompute stored counts the bets up to `bets_counted`; the bets on the same
-    selection taken since (under this lock, in sequence order) have used part of it, each
-    stake x (odds - 1) of the market's liability room, so what is left is the stored maximum
-    less their share at the current price."""
+    The maximum the recompute stored counts the bets up to `bets_counted`; the bets taken since
+    (`liability_used_since`) have used part of its liability room, so what is left is the
+    stored maximum less their share at the current price."""
     stored = row.max_stakes.get(selection)
     if stored is None:
         return
-    since = Bet.objects.filter(
-        match=match, sequence__gt=match.bets_counted, market=row.key, selection=selection
-    ).values_list("stake", "odds")
-    used = sum((bet_stake * (odds - 1) for bet_stake, odds in since), Decimal(0))
-    allowed = max(Decimal(0), Decimal(stored) - used / (price - 1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    used = liability_used_since(match=match, row=row, selection=selection)
+    allowed = max(Decimal(0), Decimal(stored) - used / (price - 1)).quantize(CENT, rounding=ROUND_DOWN)
     if stake > allowed:
         raise StakeTooHigh(
             f"The most {row.key} {selection} takes now is {allowed}.",
@@ -226,6 +258,19 @@ def max_stake_check(*, match: Match, row: Market, selection: str, price: Decimal
             market=row.key,
             selection=selection,
         )
+
+
+def liability_used_since(*, match: Match, row: Market, selection: str) -> Decimal:
+    """What the bets the stored maximum stakes do not count yet (sequence after `bets_counted`,
+    taken under this match row lock) add to the market's worst loss where `selection` wins:
+    Σ stake x (odds - 1) over the singles and accumulator legs on every selection that wins
+    on a score where this one does (itself; in double chance, the two others too). An
+    accumulator leg counts the accumulator's stake at its combined odds."""
+    overlapping = overlapping_selections(row.key, selection)
+    since = {"match": match, "sequence__gt": match.bets_counted, "market": row.key, "selection__in": overlapping}
+    singles = Bet.objects.filter(**since).order_by().values_list("stake", "odds")
+    legs = BetLeg.objects.filter(**since).order_by().values_list("bet__stake", "bet__odds")
+    return sum((stake * (odds - 1) for stake, odds in singles.union(legs, all=True)), Decimal(0))
 
 
 def bet_odds_recompute_schedule(*, match_id: int) -> None:

@@ -23,7 +23,7 @@ from betting import events
 from betting.engine.book import DEFAULT_MARKET_PARAMS, BookParams, MarketParams, MarketQuote, price_markets
 from betting.engine.markets import ONE_X_TWO, match_markets
 from betting.engine.money import BookTotals
-from betting.models import Bet, Market, Match, OddsVersion
+from betting.models import Bet, BetLeg, Market, Match, OddsVersion
 from betting.priors import prior_matrix
 
 logger = logging.getLogger(__name__)
@@ -154,11 +154,7 @@ def odds_price(match: Match) -> PricedOdds | None:
     # Read after the match: rows written since then come with a higher odds_version, which
     # the write's check refuses.
     rows = list(Market.objects.filter(match=match))
-    new_bets = list(
-        Bet.objects.filter(match=match, sequence__gt=match.bets_counted, sequence__lte=match.bet_sequence)
-        .order_by("sequence")
-        .values_list("market", "selection", "stake", "odds", "created_at")
-    )
+    new_bets = new_bets_of(match)
     if len(new_bets) != match.bet_sequence - match.bets_counted:
         # Sequence numbers are taken under the match lock and bets are never deleted (PROTECT).
         logger.error(
@@ -180,6 +176,24 @@ def odds_price(match: Match) -> PricedOdds | None:
         quotes=match_quotes(match, money),
         first_bet_at=new_bets[0][4] if new_bets else None,
     )
+
+
+def new_bets_of(match: Match) -> list[tuple[str, str, Decimal, Decimal, datetime]]:
+    """The match's bets after `bets_counted` up to `bet_sequence`, in sequence order, as
+    (market, selection, stake, odds, placed at): the singles, and the accumulator legs, each
+    counting its accumulator's stake at the combined odds (betting/accumulators.py)."""
+    window = {"match": match, "sequence__gt": match.bets_counted, "sequence__lte": match.bet_sequence}
+    singles = (
+        Bet.objects.filter(**window)
+        .order_by()
+        .values_list("sequence", "market", "selection", "stake", "odds", "created_at")
+    )
+    legs = (
+        BetLeg.objects.filter(**window)
+        .order_by()
+        .values_list("sequence", "market", "selection", "bet__stake", "bet__odds", "bet__created_at")
+    )
+    return [row[1:] for row in sorted(singles.union(legs, all=True))]
 
 
 def one_x_two_mirror(match: Match, quote: MarketQuote) -> None:

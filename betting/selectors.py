@@ -46,7 +46,7 @@ def match_list_by_ids(match_ids: Iterable[int]) -> list[Match]:
 
 
 def bet_list_for_user(*, user_id: int) -> QuerySet[Bet]:
-    return Bet.objects.filter(user_id=user_id).select_related("match")
+    return Bet.objects.filter(user_id=user_id).select_related("match").prefetch_related("legs")
 
 
 def wallet_balance_of(*, user_id: int) -> Decimal:

@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from betting import events, jobs
+from betting.engine.accumulators import accumulator_outcome
 from betting.engine.markets import LOST, ONE_X_TWO, VOID, WON, grade, settlement_amount
 from betting.errors import MatchNotFound, MatchTransitionNotAllowed, ResettlementUncollectable
 from betting.matches import match_not_started_check
@@ -34,6 +35,8 @@ from betting.models import (
     MARKET_STATUS_OF_MATCH,
     UNSETTLED_BET_STATUSES,
     Bet,
+    BetKind,
+    BetLeg,
     BetStatus,
     LedgerKind,
     Market,
@@ -175,7 +178,7 @@ OUTCOME_STATUS = {WON: BetStatus.WON, LOST: BetStatus.LOST, VOID: BetStatus.VOID
 OUTCOME_LEDGER_KIND = {WON: LedgerKind.PAYOUT, LOST: None, VOID: LedgerKind.REFUND}
 
 
-def bet_grade(*, bet: Bet, match: Match) -> str:
+def bet_grade(*, bet: Bet | BetLeg, match: Match) -> str:
     """WON, LOST or VOID: the bet's market graded on the match's final score. A match settled
     before scores were recorded has only its 1X2 result, and only 1X2 bets."""
     score = match.final_score
@@ -207,7 +210,11 @@ def match_bets_settle(*, match_id: int) -> int:
     total = 0
     while settled := match_bets_settle_batch(match_id=match_id):
         total += settled
+    while settled := match_legs_settle_batch(match_id=match_id):
+        total += settled
     while settled := match_bets_resettle_batch(match_id=match_id):
+        total += settled
+    while settled := match_legs_resettle_batch(match_id=match_id):
         total += settled
     return total
 
@@ -266,16 +273,7 @@ def match_bets_resettle_batch(*, match_id: int) -> int:
         if old_payout > 0:
             reversals.append((bet, old_payout, old_round))
         events.bet_publish_on_commit(bet)
-    for bet, amount, settlement_round in reversals:
-        wallet = wallets[bet.user_id]
-        # Money held for a pending withdrawal is not there to take back: only what is available.
-        if wallet.available < amount:
-            raise ResettlementUncollectable(
-                f"Match {match_id}: reversing {amount} of bet {bet.pk} would overdraw wallet {wallet.pk} "
-                f"(balance {wallet.balance}, available {wallet.available}).",
-                bet=bet.pk,
-            )
-        wallet_post(wallet=wallet, kind=LedgerKind.REVERSAL, amount=-amount, bet=bet, settlement_round=settlement_round)
+    reversals_post(reversals, wallets)
     logger.info("Graded %s bets of match %s again under the score %s", len(bets), match_id, match.final_score)
     return len(bets)
 
@@ -323,6 +321,130 @@ def match_bets_settle_batch(*, match_id: int) -> int:
     return len(bets)
 
 
+def leg_status(*, leg: BetLeg, match: Match) -> str:
+    """A leg's status from its settled or void match: void with the match, else its market's rule."""
+    if match.status == MatchStatus.VOID:
+        return BetStatus.VOID
+    return OUTCOME_STATUS[bet_grade(bet=leg, match=match)]
+
+
+@transaction.atomic
+def match_legs_settle_batch(*, match_id: int) -> int:
+    """Grade up to SETTLEMENT_BATCH_SIZE open accumulator legs of a settled or void match, and
+    settle every accumulator that decides (`accumulators_settle`). Returns the legs graded."""
+    match = match_lock(match_id)
+    if match.status not in SETTLING_STATUSES:
+        return 0
+    legs = list(
+        BetLeg.objects.filter(match=match, status=BetStatus.OPEN).order_by("id")[: settings.SETTLEMENT_BATCH_SIZE]
+    )
+    graded = set()
+    for leg in legs:
+        status = leg_status(leg=leg, match=match)
+        if BetLeg.objects.filter(pk=leg.pk, status=BetStatus.OPEN).update(
+            status=status, result_version=match.result_version
+        ):
+            graded.add(leg.bet_id)
+    accumulators_settle(bet_ids=graded)
+    return len(legs)
+
+
+@transaction.atomic
+def match_legs_resettle_batch(*, match_id: int) -> int:
+    """Grade again up to SETTLEMENT_BATCH_SIZE accumulator legs graded under a score since
+    corrected, and settle again every accumulator whose outcome that changes. Returns the legs."""
+    match = match_lock(match_id)
+    if match.status != MatchStatus.SETTLED:
+        return 0
+    legs = list(
+        BetLeg.objects.filter(match=match, result_version__lt=match.result_version)
+        .exclude(status=BetStatus.OPEN)
+        .order_by("id")[: settings.SETTLEMENT_BATCH_SIZE]
+    )
+    changed = set()
+    for leg in legs:
+        status = leg_status(leg=leg, match=match)
+        BetLeg.objects.filter(pk=leg.pk, result_version=leg.result_version).update(
+            status=status, result_version=match.result_version
+        )
+        if status != leg.status:
+            changed.add(leg.bet_id)
+    accumulators_settle(bet_ids=changed)
+    return len(legs)
+
+
+# What an accumulator's settlement may move it from: a cashed-out bet is never settled again.
+ACCUMULATOR_SETTLEABLE = (BetStatus.OPEN, BetStatus.WON, BetStatus.LOST, BetStatus.VOID)
+
+
+def accumulators_settle(*, bet_ids: Iterable[int]) -> None:
+    """Bring each accumulator in line with its legs as graded now (under the caller's match row
+    lock): settle it once it is decided (lost as soon as a leg lost; won or void once every leg
+    is graded), and settle it again when a corrected leg changes what it is, reversing what the
+    old settlement paid, in a new settlement round.
+
+    The accumulator rows are locked (id order), then their wallets (id order): two matches
+    settling legs of one accumulator at once are serialised on its row, and the second sees the
+    first's leg. Every payment is written before any reversal, as for singles; a reversal the
+    wallet cannot cover fails the batch whole (ResettlementUncollectable)."""
+    ids = sorted(set(bet_ids))
+    if not ids:
+        return
+    bets = list(
+        Bet.objects.select_for_update()
+        .filter(pk__in=ids, kind=BetKind.ACCUMULATOR, status__in=ACCUMULATOR_SETTLEABLE)
+        .order_by("id")
+    )
+    legs: dict[int, list[BetLeg]] = {}
+    for leg in BetLeg.objects.filter(bet_id__in=[bet.pk for bet in bets]).order_by("position"):
+        legs.setdefault(leg.bet_id, []).append(leg)
+    wallets = wallets_lock(bet.user_id for bet in bets)
+    now = timezone.now()
+    reversals: list[tuple[Bet, Decimal, int]] = []
+    for bet in bets:
+        status, payout = accumulator_outcome([(leg.status, leg.odds) for leg in legs.get(bet.pk, [])], bet.stake)
+        if status == bet.status and payout == bet.payout:
+            continue
+        old_status, old_payout, old_round = bet.status, bet.payout or Decimal("0.00"), bet.settlement_round
+        # A first settlement keeps round 0; settling a settled bet again (or reopening it, when a
+        # corrected leg no longer lost and others are still to play) starts the next round.
+        new_round = old_round if old_status == BetStatus.OPEN else old_round + 1
+        claimed = Bet.objects.filter(pk=bet.pk, status=old_status, settlement_round=old_round).update(
+            status=status,
+            payout=payout,
+            settled_at=None if status == BetStatus.OPEN else now,
+            settlement_round=new_round,
+        )
+        if claimed != 1:
+            continue
+        bet.status, bet.payout, bet.settlement_round = status, payout, new_round
+        bet.settled_at = None if status == BetStatus.OPEN else now
+        ledger_kind = OUTCOME_LEDGER_KIND.get(status)
+        if ledger_kind is not None and payout:
+            wallet_post(
+                wallet=wallets[bet.user_id], kind=ledger_kind, amount=payout, bet=bet, settlement_round=new_round
+            )
+        if old_status != BetStatus.OPEN and old_payout > 0:
+            reversals.append((bet, old_payout, old_round))
+        events.bet_publish_on_commit(bet)
+    reversals_post(reversals, wallets)
+
+
+def reversals_post(reversals: Iterable[tuple[Bet, Decimal, int]], wallets: dict[int, Wallet]) -> None:
+    """Take back what earlier settlements paid (bet, amount, its round), after every payment of
+    the batch; ResettlementUncollectable (the batch rolls back) if a wallet cannot cover one.
+    Money held for a pending withdrawal is not there to take back: only what is available."""
+    for bet, amount, settlement_round in reversals:
+        wallet = wallets[bet.user_id]
+        if wallet.available < amount:
+            raise ResettlementUncollectable(
+                f"Reversing {amount} of bet {bet.pk} would overdraw wallet {wallet.pk} "
+                f"(balance {wallet.balance}, available {wallet.available}).",
+                bet=bet.pk,
+            )
+        wallet_post(wallet=wallet, kind=LedgerKind.REVERSAL, amount=-amount, bet=bet, settlement_round=settlement_round)
+
+
 def match_ids_to_close(*, now: datetime) -> list[int]:
     """Matches still taking bets (or suspended) whose kick-off has passed, unless the feed
     says they are being played: their markets are in play, and full time closes them."""
@@ -340,7 +462,15 @@ def match_ids_settling_unfinished() -> list[int]:
     wrongly_settled = Bet.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(
         status__in=UNSETTLED_BET_STATUSES
     )
-    unfinished = Exists(open_bets) | Q(status=MatchStatus.SETTLED) & Exists(wrongly_settled)
+    open_legs = BetLeg.objects.filter(match=OuterRef("pk"), status=BetStatus.OPEN)
+    wrongly_graded = BetLeg.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(
+        status=BetStatus.OPEN
+    )
+    unfinished = (
+        Exists(open_bets)
+        | Exists(open_legs)
+        | Q(status=MatchStatus.SETTLED) & (Exists(wrongly_settled) | Exists(wrongly_graded))
+    )
     return list(Match.objects.filter(status__in=SETTLING_STATUSES).filter(unfinished).values_list("pk", flat=True))
 
 

@@ -42,18 +42,25 @@ def bet_rows(bets: QuerySet[Bet]) -> Iterator[list[Any]]:
         yield [
             bet.pk,
             bet.created_at.isoformat(),
-            bet.match_id,
-            text_cell(bet.match.home_team),
-            text_cell(bet.match.away_team),
-            bet.match.kickoff.isoformat(),
-            bet.market,
-            bet.selection,
+            bet.match_id or "",
+            text_cell(bet.match.home_team) if bet.match else "",
+            text_cell(bet.match.away_team) if bet.match else "",
+            bet.match.kickoff.isoformat() if bet.match else "",
+            bet.market or bet.kind,
+            bet.selection or legs_cell(bet),
             f"{bet.stake:.2f}",
             f"{bet.odds:.2f}",
             bet.status,
             "" if bet.payout is None else f"{bet.payout:.2f}",
             "" if bet.settled_at is None else bet.settled_at.isoformat(),
         ]
+
+
+def legs_cell(bet: Bet) -> str:
+    """An accumulator's legs in one cell: `match:market:selection@odds:status`, `|` between legs."""
+    return "|".join(
+        f"{leg.match_id}:{leg.market}:{leg.selection}@{leg.odds:.2f}:{leg.status}" for leg in bet.legs.all()
+    )
 
 
 def ledger_rows(entries: QuerySet[LedgerEntry]) -> Iterator[list[Any]]:

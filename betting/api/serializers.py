@@ -12,7 +12,7 @@ from betting import events
 from betting.engine.ladder import is_on_ladder
 from betting.engine.markets import ONE_X_TWO, UnknownMarket, market
 from betting.errors import StakeOutOfRange
-from betting.models import Bet, Match, MatchStatus, OddsVersion, Selection
+from betting.models import Bet, BetLeg, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from betting.settlement import MAX_FINAL_GOALS
 from config.api_input import JSONInputSerializer
@@ -251,14 +251,53 @@ class BetInputSerializer(JSONInputSerializer):
         return attrs
 
 
-class BetOutputSerializer(serializers.ModelSerializer[Bet]):
+class LegInputSerializer(JSONInputSerializer):
+    """One leg of an accumulator: a selection of a market of a match, and the price seen."""
+
+    match = serializers.IntegerField(min_value=1)
+    market = serializers.CharField(max_length=40, default=ONE_X_TWO, help_text="A market key; omitted: `1x2`.")
+    selection = serializers.CharField(max_length=16)
+    odds = PriceInputField(
+        required=False, help_text="The price the bettor saw of this leg. Required unless `accept_odds_change` is `any`."
+    )
+
+    validate_market = BetInputSerializer.validate_market
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return BetInputSerializer.validate(self, attrs)  # type: ignore[arg-type]
+
+
+class AccumulatorInputSerializer(JSONInputSerializer):
+    """An accumulator: 2 to ACCUMULATOR_MAX_LEGS legs on different matches, one stake."""
+
+    legs = LegInputSerializer(many=True, help_text="2 to 10 legs (ACCUMULATOR_MAX_LEGS), each on a different match.")
+    stake = StakeField(help_text="Between BET_MIN_STAKE and BET_MAX_STAKE (0.10 and 10000.00 by default).")
+    accept_odds_change = serializers.ChoiceField(
+        choices=ACCEPT_MODES, default=ACCEPT_NONE, help_text="Applies to each leg's price."
+    )
+
+    validate_stake = BetInputSerializer.validate_stake
+
+
+class LegOutputSerializer(serializers.ModelSerializer[BetLeg]):
     match = serializers.IntegerField(source="match_id")
     odds = serializers.FloatField()
+
+    class Meta:
+        model = BetLeg
+        fields = ["match", "market", "selection", "odds", "odds_version", "status"]
+
+
+class BetOutputSerializer(serializers.ModelSerializer[Bet]):
+    match = serializers.IntegerField(source="match_id", allow_null=True, help_text="Null for an accumulator.")
+    odds = serializers.FloatField(help_text="The price struck; an accumulator's combined odds.")
+    legs = LegOutputSerializer(many=True, read_only=True, help_text="An accumulator's legs; empty for a single.")
 
     class Meta:
         model = Bet
         fields = [
             "id",
+            "kind",
             "match",
             "market",
             "selection",
@@ -271,6 +310,7 @@ class BetOutputSerializer(serializers.ModelSerializer[Bet]):
             "payout",
             "created_at",
             "settled_at",
+            "legs",
         ]
         extra_kwargs = {
             "status": {

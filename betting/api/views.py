@@ -6,7 +6,13 @@ from typing import Any
 
 import redis
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +20,9 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from betting import matches, selectors, settlement
+from betting.accumulators import LegRequest
 from betting.api.serializers import (
+    AccumulatorInputSerializer,
     BetInputSerializer,
     BetOutputSerializer,
     MatchCreateInputSerializer,
@@ -223,7 +231,11 @@ class BetListCreateApi(APIView):
         return paginator.get_paginated_response(BetOutputSerializer(page, many=True).data)
 
     @extend_schema(
-        request=BetInputSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="BetPlacement",
+            serializers=[BetInputSerializer, AccumulatorInputSerializer],
+            resource_type_field_name=None,
+        ),
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: BetOutputSerializer,
@@ -241,23 +253,27 @@ class BetListCreateApi(APIView):
                 "(with the `reason`: goal, red_card, penalty or trader), `market_closed`, `selection_closed`, "
                 "`match_not_open` (with its `status`), `match_started`, `insufficient_funds` (with the `balance` "
                 "and `available`), or the account's own limits: `stake_limit` (with `max_stake`), "
-                "`loss_limit_reached` (with `period`, `limit`, `remaining`)."
+                "`loss_limit_reached` (with `period`, `limit`, `remaining`). An accumulator's refusals name the "
+                "`leg` (its index) that caused them."
             ),
             403: error("`self_excluded` or `on_break`: the account takes no bet until `ends_at`."),
             422: error("`idempotency_key_reused`: the key was used for a different request body."),
             428: error("`idempotency_key_required`: no `Idempotency-Key` header. Nothing was written."),
             429: THROTTLED,
         },
-        summary="Place a bet: debits the stake and strikes the bet at the current price (201); in play, holds "
-        "the stake and decides after the bet delay (202, `pending`).",
+        summary="Place a bet: a single, or an accumulator (`legs`, 2 to 10 on different matches; two legs of one "
+        "match are a 400 `accumulator_same_match`). Debits the stake and strikes the bet at the current prices "
+        "(201); a single in play holds the stake and is decided after the bet delay (202, `pending`).",
     )
     def post(self, request: Request) -> Response:
         key = idempotency_key_of(request)
         if key is None:
             raise IdempotencyKeyRequired(IDEMPOTENCY_KEY_REQUIRED_MESSAGE)
-        serializer = BetInputSerializer(data=request.data)
+        # A body with `legs` is an accumulator (docs/bet-types.md#accumulators), else a single.
+        is_accumulator = isinstance(request.data, dict) and "legs" in request.data
+        serializer = (AccumulatorInputSerializer if is_accumulator else BetInputSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
-        arguments = bet_arguments(serializer.validated_data)
+        arguments = (accumulator_arguments if is_accumulator else bet_arguments)(serializer.validated_data)
         user = request.user  # IsAuthenticated: never anonymous
         record, replayed = bet_place_idempotent(
             user=user,  # type: ignore[arg-type]
@@ -279,6 +295,14 @@ def bet_arguments(data: dict[str, Any]) -> dict[str, Any]:
         "quoted_odds": data.get("odds"),
         "accept_odds_change": data["accept_odds_change"],
     }
+
+
+def accumulator_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    legs = [
+        LegRequest(match_id=leg["match"], market=leg["market"], selection=leg["selection"], quoted_odds=leg.get("odds"))
+        for leg in data["legs"]
+    ]
+    return {"legs": legs, "stake": data["stake"], "accept_odds_change": data["accept_odds_change"]}
 
 
 @extend_schema_view(get=extend_schema(responses={200: BetOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND}))

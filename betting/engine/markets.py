@@ -277,3 +277,14 @@ def outcome_masks(market: Market) -> tuple[npt.NDArray[np.float64], npt.NDArray[
     won.flags.writeable = False
     void.flags.writeable = False
     return won, void
+
+
+@lru_cache(maxsize=1024)
+def overlapping_selections(market_key: str, selection: str) -> tuple[str, ...]:
+    """The selections of the market that win on some score where `selection` wins, itself
+    included: the bets whose payouts can add to the loss a bet on `selection` would add to.
+    Disjoint for every market but double chance (home_or_draw and home_or_away share home)."""
+    one = market(market_key)
+    won, _ = outcome_masks(one)
+    mine = won[one.selections.index(selection)] > 0
+    return tuple(other for row, other in enumerate(one.selections) if (won[row] > 0)[mine].any() or other == selection)

@@ -253,6 +253,8 @@ ODDS_RECONCILE_SECONDS = env.float("ODDS_RECONCILE_SECONDS", default=30.0)
 ODDS_RECOMPUTE_OVERDUE_SECONDS = env.float("ODDS_RECOMPUTE_OVERDUE_SECONDS", default=10.0)
 BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
+# The most legs an accumulator takes (at least 2; docs/bet-types.md#accumulators).
+ACCUMULATOR_MAX_LEGS = env.int("ACCUMULATOR_MAX_LEGS", default=10)
 
 # `load_demo_data` (published passwords): the production settings turn it off.
 DEMO_DATA_ALLOWED = True
