@@ -147,3 +147,33 @@ class AccumulatorInPlay(BettingError):
 
     status_code = 409
     code = "accumulator_in_play"
+
+
+class CashoutUnavailable(BettingError):
+    """The bet cannot be cashed out now: `reason` says why (`bet_not_open`, `leg_lost`,
+    `market_closed`, `not_priced`)."""
+
+    status_code = 409
+    code = "cashout_unavailable"
+
+
+class CashoutInPlay(BettingError):
+    """A leg's match is in play: an in-play cash-out must go through the bet delay, which it
+    does not yet, so it is refused (docs/bet-types.md#cash-out)."""
+
+    status_code = 409
+    code = "cashout_in_play"
+
+
+class CashoutQuoteExpired(BettingError):
+    """The quote's validity ran out before it was accepted: ask for a new one."""
+
+    status_code = 409
+    code = "cashout_quote_expired"
+
+
+class CashoutQuoteNotFound(BettingError):
+    """No such quote for this bet of this bettor."""
+
+    status_code = 404
+    code = "not_found"

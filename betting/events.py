@@ -129,6 +129,15 @@ def legs_of(bet: Bet) -> list[dict[str, Any]]:
     ]
 
 
+def cashout_frame(*, bet_id: int, value: Decimal | None, reason: str) -> dict[str, Any]:
+    """A bet's cash-out value now (null while it is not offered: `reason` says why)."""
+    return {"type": "cashout", "bet": bet_id, "value": None if value is None else money(value), "reason": reason}
+
+
+def cashout_publish_on_commit(*, user_id: int, bet_id: int, value: Decimal | None, reason: str) -> None:
+    publish_on_commit(PRIVATE, cashout_frame(bet_id=bet_id, value=value, reason=reason), user=user_id)
+
+
 def wallet_frame(*, balance: Decimal, change: Decimal, reason: str) -> dict[str, Any]:
     return {"type": "wallet", "balance": money(balance), "change": money(change), "reason": reason}
 

@@ -20,6 +20,7 @@ from betting.errors import MatchStarted, MatchTransitionNotAllowed, NoOpeningPri
 from betting.models import MARKET_STATUS_OF_MATCH, Market, Match, MatchStatus, PriceOverride
 from betting.pricing import (
     ODDS_RECOMPUTE_FIELDS,
+    market_row_probabilities,
     market_row_values,
     match_quotes,
     odds_version_record,
@@ -116,7 +117,14 @@ def match_markets_open(match: Match, prior: ScorePrior) -> list[Market]:
     match.save()
     status = MARKET_STATUS_OF_MATCH[match.status]
     rows = Market.objects.bulk_create(
-        Market(match=match, key=key, position=position, status=status, **market_row_values(quote))
+        Market(
+            match=match,
+            key=key,
+            position=position,
+            status=status,
+            probabilities=market_row_probabilities(quote),
+            **market_row_values(quote),
+        )
         for position, (key, quote) in enumerate(quotes.items())
     )
     odds_version_record(match, rows, bets_counted=match.bets_counted)

@@ -1,5 +1,6 @@
 """Matches, their markets and every published version of their prices, and bets."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -165,6 +166,9 @@ class Market(models.Model):
     status = models.CharField(max_length=16, choices=MarketStatus, default=MarketStatus.OPEN)
     prices = models.JSONField(default=dict)  # {selection: "2.10" | null}
     max_stakes = models.JSONField(default=dict)  # {selection: "1234.56" | null}
+    # The engine's fair (margin-free) probability of each selection, given the bet is not void,
+    # at the current prices: what a cash-out offer is worth ({selection: 0.4213}).
+    probabilities = models.JSONField(default=dict)
     stakes = models.JSONField(default=dict)  # {selection: "100.00"}
     payouts = models.JSONField(default=dict)  # {selection: "210.0000"}
 
@@ -230,6 +234,7 @@ class BetStatus(models.TextChoices):
     WON = "won", "Won"
     LOST = "lost", "Lost"
     VOID = "void", "Void"
+    CASHED_OUT = "cashed_out", "Cashed out"  # settled early at an accepted cash-out quote; never settled again
 
 
 # Statuses of a bet that settlement has not paid: it has no payout.
@@ -259,7 +264,7 @@ class Bet(models.Model):
     # delay accepts it, so the book (and `bets_counted`) never counts a bet it may still reject.
     # Null for an accumulator: its legs take the places.
     sequence = models.PositiveBigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)
+    status = models.CharField(max_length=12, choices=BetStatus, default=BetStatus.OPEN)
     # What settlement credited: stake * odds for a winner, the stake for a void, 0 for a loser.
     payout = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     # Which settlement of the bet `payout` comes from: 0 for the first; a corrected result
@@ -324,7 +329,7 @@ class BetLeg(models.Model):
     odds = models.DecimalField(max_digits=7, decimal_places=2)  # this leg's price when struck
     odds_version = models.PositiveIntegerField()
     sequence = models.PositiveBigIntegerField()  # position among the match's bets, singles included
-    status = models.CharField(max_length=8, choices=BetStatus, default=BetStatus.OPEN)  # open, won, lost, void
+    status = models.CharField(max_length=12, choices=BetStatus, default=BetStatus.OPEN)  # open, won, lost, void
     result_version = models.PositiveIntegerField(default=0)  # the match's result_version it was graded under
 
     class Meta:
@@ -418,11 +423,12 @@ class LedgerKind(models.TextChoices):
     REVERSAL = "reversal", "Reversal"
     DEPOSIT = "deposit", "Deposit"  # money paid in through a payment provider
     WITHDRAWAL = "withdrawal", "Withdrawal"  # money paid out through a payment provider
+    CASHOUT = "cashout", "Cash-out"  # what an accepted cash-out quote pays, instead of settling
 
 
-BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL)
+BET_LEDGER_KINDS = (LedgerKind.STAKE, LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL, LedgerKind.CASHOUT)
 # What settlement pays a bet, net: the sum of these entries of a bet equals its `payout`.
-BET_RETURN_KINDS = (LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL)
+BET_RETURN_KINDS = (LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.REVERSAL, LedgerKind.CASHOUT)
 
 
 class LedgerEntry(models.Model):
@@ -467,7 +473,14 @@ class LedgerEntry(models.Model):
                     kind__in=[LedgerKind.STAKE, LedgerKind.REVERSAL, LedgerKind.WITHDRAWAL], amount__lt=0
                 )
                 | models.Q(
-                    kind__in=[LedgerKind.PAYOUT, LedgerKind.REFUND, LedgerKind.CREDIT, LedgerKind.DEPOSIT], amount__gt=0
+                    kind__in=[
+                        LedgerKind.PAYOUT,
+                        LedgerKind.REFUND,
+                        LedgerKind.CREDIT,
+                        LedgerKind.DEPOSIT,
+                        LedgerKind.CASHOUT,
+                    ],
+                    amount__gt=0,
                 )
                 | (models.Q(kind=LedgerKind.ADJUSTMENT) & ~models.Q(amount=0)),
                 name="ledger_amount_sign_matches_kind",
@@ -523,6 +536,32 @@ class MatchStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.match_id} {self.status} at {self.at:%H:%M:%S}"
+
+
+class CashoutQuote(models.Model):
+    """An offer to settle an open bet now for `amount`, valid until `expires_at`
+    (CASHOUT_QUOTE_SECONDS, at most 10 s). Accepting it settles the bet at exactly that amount,
+    once: the id is the acceptance's idempotency key (betting/cashout.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="cashout_quotes")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="cashout_quote_amount_positive"),
+            # A bet is cashed out once: at most one accepted quote.
+            models.UniqueConstraint(
+                fields=["bet"], condition=models.Q(accepted_at__isnull=False), name="cashout_one_accepted_per_bet"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cash-out quote {self.id}: {self.amount} for bet {self.bet_id}"
 
 
 class BetRequest(models.Model):

@@ -20,11 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from betting import events
+from betting.cashout import match_cashout_values_publish
 from betting.engine.book import DEFAULT_MARKET_PARAMS, BookParams, MarketParams, MarketQuote, price_markets
 from betting.engine.markets import ONE_X_TWO, match_markets
 from betting.engine.money import BookTotals
 from betting.models import Bet, BetLeg, Market, Match, OddsVersion
 from betting.priors import prior_matrix
+from config.after_commit import on_commit_robust
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,12 @@ def market_row_values(quote: MarketQuote) -> dict[str, Any]:
         "prices": {s: price_text(p) for s, p in quote.prices.items()},
         "max_stakes": {s: price_text(m) for s, m in quote.max_stakes.items()},
     }
+
+
+def market_row_probabilities(quote: MarketQuote) -> dict[str, float]:
+    """The fair probabilities stored beside the prices (six places: what a cash-out reads).
+    Kept out of `market_row_values`, which a migration of an older model calls."""
+    return {s: round(p, 6) for s, p in quote.probabilities.items()}
 
 
 # A recompute prices outside the match row lock and writes only if no other recompute wrote
@@ -209,7 +217,8 @@ def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
         if row.key in priced.quotes:
             for name, value in market_row_values(priced.quotes[row.key]).items():
                 setattr(row, name, value)
-    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "stakes", "payouts"])
+            row.probabilities = market_row_probabilities(priced.quotes[row.key])
+    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "probabilities", "stakes", "payouts"])
     one_x_two_mirror(match, priced.quotes[ONE_X_TWO])
     match.bets_counted = priced.counted_to
     match.odds_version += 1
@@ -220,6 +229,9 @@ def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
     latency_ms = (now - priced.first_bet_at).total_seconds() * 1000 if priced.first_bet_at else None
     version = odds_version_record(match, priced.rows, bets_counted=match.bets_counted, latency_ms=latency_ms)
     events.odds_publish_on_commit(match, priced.rows)
+    # The bettors' cash-out values move with the prices: sent once these are committed.
+    match_id = match.pk
+    on_commit_robust("cashout_values_publish", lambda: match_cashout_values_publish(match_id=match_id))
     return version
 
 

@@ -174,6 +174,8 @@ def settlement_request(*, match_id: int) -> None:
         logger.exception("Could not enqueue settle_match for match %s", match_id)
 
 
+# Bets a corrected result does not grade again: still open, or cashed out (settled for good).
+NOT_REGRADED = (*UNSETTLED_BET_STATUSES, BetStatus.CASHED_OUT)
 OUTCOME_STATUS = {WON: BetStatus.WON, LOST: BetStatus.LOST, VOID: BetStatus.VOID}
 OUTCOME_LEDGER_KIND = {WON: LedgerKind.PAYOUT, LOST: None, VOID: LedgerKind.REFUND}
 
@@ -223,9 +225,7 @@ def bets_settled_under_another_result(match: Match) -> QuerySet[Bet]:
     """Bets of a settled match settled under a score since corrected."""
     if match.status != MatchStatus.SETTLED:
         return Bet.objects.none()
-    return Bet.objects.filter(match=match, result_version__lt=match.result_version).exclude(
-        status__in=UNSETTLED_BET_STATUSES
-    )
+    return Bet.objects.filter(match=match, result_version__lt=match.result_version).exclude(status__in=NOT_REGRADED)
 
 
 @transaction.atomic
@@ -460,7 +460,7 @@ def match_ids_settling_unfinished() -> list[int]:
     corrected (e.g. the broker was down)."""
     open_bets = Bet.objects.filter(match=OuterRef("pk"), status=BetStatus.OPEN)
     wrongly_settled = Bet.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(
-        status__in=UNSETTLED_BET_STATUSES
+        status__in=NOT_REGRADED
     )
     open_legs = BetLeg.objects.filter(match=OuterRef("pk"), status=BetStatus.OPEN)
     wrongly_graded = BetLeg.objects.filter(match=OuterRef("pk"), result_version__lt=OuterRef("result_version")).exclude(

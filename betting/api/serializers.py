@@ -12,7 +12,7 @@ from betting import events
 from betting.engine.ladder import is_on_ladder
 from betting.engine.markets import ONE_X_TWO, UnknownMarket, market
 from betting.errors import StakeOutOfRange
-from betting.models import Bet, BetLeg, Match, MatchStatus, OddsVersion, Selection
+from betting.models import Bet, BetLeg, CashoutQuote, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from betting.settlement import MAX_FINAL_GOALS
 from config.api_input import JSONInputSerializer
@@ -389,3 +389,16 @@ class MatchSettleInputSerializer(JSONInputSerializer):
             )
             raise serializers.ValidationError({"home_goals": [message], "away_goals": [message]})
         return super().to_internal_value(data)
+
+
+class CashoutQuoteOutputSerializer(serializers.ModelSerializer[CashoutQuote]):
+    quote = serializers.UUIDField(source="id")
+    bet = serializers.IntegerField(source="bet_id")
+
+    class Meta:
+        model = CashoutQuote
+        fields = ["quote", "bet", "amount", "created_at", "expires_at"]
+
+
+class CashoutAcceptInputSerializer(JSONInputSerializer):
+    quote = serializers.UUIDField(help_text="The id of a quote of this bet, within its validity.")

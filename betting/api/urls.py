@@ -26,4 +26,6 @@ urlpatterns = [
     path("matches/<int:pk>/correct/", views.MatchCorrectApi.as_view(), name="match-correct"),
     path("bets/", views.BetListCreateApi.as_view(), name="bet-list"),
     path("bets/<int:pk>/", views.BetDetailApi.as_view(), name="bet-detail"),
+    path("bets/<int:pk>/cashout/quote/", views.CashoutQuoteApi.as_view(), name="bet-cashout-quote"),
+    path("bets/<int:pk>/cashout/", views.CashoutAcceptApi.as_view(), name="bet-cashout"),
 ]

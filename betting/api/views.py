@@ -19,12 +19,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from betting import matches, selectors, settlement
+from betting import cashout, matches, selectors, settlement
 from betting.accumulators import LegRequest
 from betting.api.serializers import (
     AccumulatorInputSerializer,
     BetInputSerializer,
     BetOutputSerializer,
+    CashoutAcceptInputSerializer,
+    CashoutQuoteOutputSerializer,
     MatchCreateInputSerializer,
     MatchOutputSerializer,
     MatchSettleInputSerializer,
@@ -312,3 +314,49 @@ class BetDetailApi(generics.RetrieveAPIView[Bet]):
 
     def get_queryset(self) -> Any:
         return selectors.bet_list_for_user(user_id=self.request.user.pk or 0)
+
+
+CASHOUT_REFUSALS = {
+    401: UNAUTHENTICATED,
+    404: NOT_FOUND,
+    409: error(
+        "No cash-out now, nothing written: `cashout_unavailable` (with the `reason`: `bet_not_open`, `leg_lost`, "
+        "`market_closed`, `not_priced`, `no_value`), `market_suspended` (a leg's market, with the `reason`), "
+        "`cashout_in_play` (a leg's match is in play: not offered yet), or `cashout_quote_expired`."
+    ),
+}
+
+
+class CashoutQuoteApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={201: CashoutQuoteOutputSerializer, **CASHOUT_REFUSALS},
+        summary="A cash-out offer for the user's open bet (single or accumulator): its potential payout x the fair "
+        "probability it wins now, less CASHOUT_MARGIN; valid `expires_at` (10 s).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        quote = cashout.cashout_quote(user=request.user, bet_id=pk)  # type: ignore[arg-type]
+        return Response(CashoutQuoteOutputSerializer(quote).data, status=status.HTTP_201_CREATED)
+
+
+class CashoutAcceptApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=CashoutAcceptInputSerializer,
+        responses={200: BetOutputSerializer, 400: BAD_REQUEST, **CASHOUT_REFUSALS},
+        summary="Accept a cash-out quote: the bet is settled `cashed_out` at the quoted amount, once. The same quote "
+        "again returns the bet as settled (`Idempotent-Replayed: true`) and moves nothing.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = CashoutAcceptInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bet, settled = cashout.cashout_accept(
+            user=request.user,  # type: ignore[arg-type]
+            bet_id=pk,
+            quote_id=str(serializer.validated_data["quote"]),
+        )
+        headers = None if settled else {"Idempotent-Replayed": "true"}
+        return Response(BetOutputSerializer(bet).data, headers=headers)

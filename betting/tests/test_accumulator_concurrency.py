@@ -22,11 +22,11 @@ pytestmark = [
 ]
 
 
-def race(workers: list[Callable[[], None]]) -> None:
+def race(workers: list[Callable[[], object]]) -> None:
     """Run the workers in threads released together, each closing its connection."""
     barrier = threading.Barrier(len(workers))
 
-    def run(work: Callable[[], None]) -> None:
+    def run(work: Callable[[], object]) -> None:
         try:
             barrier.wait(timeout=30)
             work()
@@ -61,8 +61,8 @@ def test_parallel_accumulators_on_a_balance_for_five_accept_exactly_five() -> No
 
     race([send(index) for index in range(20)])
     assert Counter(replies) == {(201, ""): 5, (409, "insufficient_funds"): 15}
-    assert Bet.objects.filter(user=user).count() == 5
-    assert Wallet.objects.get(user=user).balance == Decimal("0.00")
+    assert Bet.objects.filter(user_id=user.pk).count() == 5
+    assert Wallet.objects.get(user_id=user.pk).balance == Decimal("0.00")
     call_command("audit_ledger")
 
 

@@ -66,7 +66,7 @@ def test_the_api_places_an_accumulator_and_shows_its_legs(api_client) -> None:
     assert api_client.get("/api/bets/?market=1x2").json()["count"] == 1  # a leg on 1x2
     assert api_client.get("/api/bets/?market=over_under").json()["count"] == 0
     # Each leg took a place in its match's bet sequence: the recompute counts it.
-    assert first.bets.count() == 0 and BetLeg.objects.get(match=first).sequence == 1
+    assert first.bets.count() == 0 and BetLeg.objects.get(match_id=first.pk).sequence == 1
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_safer_gambling_and_the_balance_apply_to_the_accumulator_stake(api_clien
 
 def test_every_leg_counts_the_accumulator_toward_its_max_stake_and_its_odds() -> None:
     first, second = MatchFactory(), MatchFactory()
-    row = Market.objects.get(match=first, key="1x2")
+    row = Market.objects.get(match_id=first.pk, key="1x2")
     stored = Decimal(row.max_stakes["home"])
     room = stored * (HOME - 1)  # the liability room of first's home
     odds = HOME * HOME  # 4.41
@@ -182,7 +182,7 @@ def test_a_leg_lost_loses_the_accumulator_at_once(django_capture_on_commit_callb
     run_settlement(first, "away", django_capture_on_commit_callbacks)
     bet.refresh_from_db()
     assert (bet.status, bet.payout) == (BetStatus.LOST, Decimal("0.00"))
-    assert BetLeg.objects.get(bet=bet, match=second).status == BetStatus.OPEN
+    assert BetLeg.objects.get(bet=bet, match_id=second.pk).status == BetStatus.OPEN
     run_settlement(second, "home", django_capture_on_commit_callbacks)  # too late: nothing changes
     bet.refresh_from_db()
     assert (bet.status, bet.settlement_round) == (BetStatus.LOST, 0)
@@ -214,7 +214,7 @@ def test_a_void_leg_counts_at_one(django_capture_on_commit_callbacks) -> None:
             second.pk,
             "draw_no_bet",
             "home",
-            Decimal(Market.objects.get(match=second, key="draw_no_bet").prices["home"]),
+            Decimal(Market.objects.get(match_id=second.pk, key="draw_no_bet").prices["home"]),
         ),
         *home_legs(third),
     ]
@@ -272,7 +272,7 @@ def test_a_correction_on_one_leg_resettles_the_whole_with_reversals(django_captu
 
 def test_a_correction_can_turn_a_win_into_a_void_leg(django_capture_on_commit_callbacks) -> None:
     user, first, second = UserFactory(), MatchFactory(), MatchFactory()
-    dnb = Decimal(Market.objects.get(match=second, key="draw_no_bet").prices["home"])
+    dnb = Decimal(Market.objects.get(match_id=second.pk, key="draw_no_bet").prices["home"])
     bet = accumulator_place(
         user=user, legs=[*home_legs(first), LegRequest(second.pk, "draw_no_bet", "home", dnb)], stake=Decimal("10.00")
     )

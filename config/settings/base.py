@@ -255,6 +255,12 @@ BET_MIN_STAKE = Decimal(env("BET_MIN_STAKE", default="0.10"))
 BET_MAX_STAKE = Decimal(env("BET_MAX_STAKE", default="10000.00"))
 # The most legs an accumulator takes (at least 2; docs/bet-types.md#accumulators).
 ACCUMULATOR_MAX_LEGS = env.int("ACCUMULATOR_MAX_LEGS", default=10)
+# Cash-out (docs/bet-types.md#cash-out): the offer keeps this share of the bet's fair value for
+# the house, and a quote is valid this many seconds (at most 10).
+CASHOUT_MARGIN = Decimal(env("CASHOUT_MARGIN", default="0.05"))
+CASHOUT_QUOTE_SECONDS = min(env.float("CASHOUT_QUOTE_SECONDS", default=10.0), 10.0)
+# The most open bets whose cash-out values one recompute of a match sends (the newest first).
+CASHOUT_FEED_MAX_BETS = env.int("CASHOUT_FEED_MAX_BETS", default=1000)
 
 # `load_demo_data` (published passwords): the production settings turn it off.
 DEMO_DATA_ALLOWED = True
