@@ -236,3 +236,25 @@ def test_the_reality_check_of_a_page_session_starts_at_sign_in(clock, bettor) ->
     clock.move_to(T0 + timedelta(minutes=10))
     assert page.get("/api/me/reality-check/").json()["elapsed_seconds"] == 600
     assert 'id="reality-check"' in page.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"), [("/api/me/time-out/", {"days": 1}), ("/api/me/self-exclusion/", {"months": 6})]
+)
+def test_an_access_token_issued_before_a_break_is_refused_after_it(
+    clock, bettor, monkeypatch, django_capture_on_commit_callbacks, path, body
+) -> None:
+    """The break revokes the account's HTTP credentials too, not only its sockets: an access
+    token issued before it (still within its 5 minutes) gets 401 `token_revoked`."""
+
+    monkeypatch.setattr("realtime.credentials.revocation_publish", lambda note: None)
+    _, tokens = signed_in_everywhere(bettor)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api.get("/api/me/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(path, body).status_code == 201
+    clock.shift(timedelta(seconds=30))  # within the access token's lifetime
+    refused = api.get("/api/me/")
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_revoked")
+    assert api.get("/api/wallet/").status_code == 401
