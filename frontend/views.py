@@ -21,6 +21,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
+from betting.cashout import cashout_values
 from betting.events import match_state, odds_as_numbers
 from betting.idempotency import request_fingerprint
 from betting.models import BetStatus, LedgerKind, Match, OddsVersion
@@ -127,8 +128,11 @@ def my_bets(request: HttpRequest) -> HttpResponse:
     filters, errors = page_filters(BetHistoryQuerySerializer, request.GET)
     bets = bet_history(user_id=request.user.pk or 0, **filters)
     page = Paginator(bets, BETS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The open bets' cash-out offers now; `cashout` frames keep them current.
+    open_bets = [bet for bet in page.object_list if bet.status == BetStatus.OPEN]
     context = {
         "bets": page.object_list,
+        "cashout_values": cashout_values(open_bets) if open_bets else {},
         "page": page,
         "filters": filters,
         "errors": errors,

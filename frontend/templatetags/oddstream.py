@@ -69,3 +69,9 @@ def extra_markets(match: Any) -> int:
 def bet_pick(bet: Any) -> str:
     """A bet's market and selection in words: "Total goals 2.5: Over 2.5"."""
     return market_words.bet_pick(bet.market, bet.selection, bet.match.home_team, bet.match.away_team)
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """`mapping[key]`, or None: a value per row, computed once by the view (a bet's cash-out offer)."""
+    return (mapping or {}).get(key)

@@ -3,6 +3,7 @@
 // fills the bet slip; matches created or opened after the page loaded appear from their
 // `match` frame, and a match that kicks off moves to the top, without a reload.
 import { applyMatchFrame, applyState, runClocks } from "../components/match-view.js";
+import { AccumulatorSlip } from "../components/accumulator-slip.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
@@ -72,6 +73,7 @@ const stream = pageStream("/ws/odds/");
 const slip = new BetSlip({ stream });
 bindPriceButtons(board, slip);
 runClocks(board);
+const accumulator = new AccumulatorSlip(board); // picks from several matches in one bet
 
 stream.addEventListener("odds", async (event) => {
   const { match, state } = event.detail;
@@ -91,4 +93,4 @@ stream.addEventListener("match", async (event) => {
   replaceIfMoved(card, wasLive);
 });
 stream.start();
-window.board = { cards, slip };
+window.board = { cards, slip, accumulator };

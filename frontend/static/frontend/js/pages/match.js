@@ -1,6 +1,7 @@
 // One match: every market live (prices ▲/▼, statuses, what can be bet), the live state and the
 // event timeline, the chart of the 1X2 prices over time, and the bet slip.
 import { adopt, applyMatchFrame, applyState, runClocks, stateOf } from "../components/match-view.js";
+import { AccumulatorSlip } from "../components/accumulator-slip.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
 import { OddsChart } from "../components/odds-chart.js";
 import { TimelineView } from "../components/timeline-view.js";
@@ -22,7 +23,7 @@ const timeline = new TimelineView(document.getElementById("timeline"), {
 const stream = pageStream(`/ws/odds/${matchId}/`);
 const slip = new BetSlip({ stream });
 bindPriceButtons(view, slip);
-runClocks(view);
+window.matchPage = { chart, slip, timeline, state: () => stateOf(view), accumulator };
 let chart = null;
 try {
   chart = new OddsChart(chartElement, points);
@@ -44,4 +45,4 @@ stream.addEventListener("match", (event) => {
   timeline.merge(event.detail.events, event.detail.live);
 });
 stream.start();
-window.matchPage = { chart, slip, timeline, state: () => stateOf(view) };
+window.matchPage = { chart, slip, timeline, state: () => stateOf(view), accumulator };

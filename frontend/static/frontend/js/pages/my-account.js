@@ -2,6 +2,7 @@
 // socket (session cookie) settle bets and move the balance in place.
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
+import { cashoutButton, interpretAccept, interpretQuote } from "../lib/cashout.js";
 import { formatOdds } from "../lib/format.js";
 import { pickName } from "../lib/markets.js";
 
@@ -57,16 +58,25 @@ async function onBet(bet) {
     status.textContent = bet.status;
     status.dataset.status = bet.status;
     existing.querySelector(".payout").textContent = bet.payout ?? "–";
+    if (bet.status !== "open") existing.querySelector(".cashout")?.replaceChildren(); // settled: no cash-out
     existing.classList.add("flash-settled");
     return;
   }
-  const info = await matchTeams(bet.match);
-  const link = document.createElement("a");
-  link.href = `/matches/${bet.match}/`;
-  link.textContent = info.home_team ? `${info.home_team} v ${info.away_team}` : `match ${bet.match}`;
+  let match, pick;
+  if (bet.kind === "accumulator") {
+    match = `Accumulator (${bet.legs.length} legs)`;
+    pick = bet.legs.map((leg) => `${leg.market} ${leg.selection} @ ${formatOdds(leg.odds)}`).join(" · ");
+  } else {
+    const info = await matchTeams(bet.match);
+    match = document.createElement("a");
+    match.href = `/matches/${bet.match}/`;
+    match.textContent = info.home_team ? `${info.home_team} v ${info.away_team}` : `match ${bet.match}`;
+    pick = pickName(bet.market || "1x2", bet.selection, info);
+  }
   const tr = row([
-    ["#", bet.id], ["Match", link], ["Pick", pickName(bet.market || "1x2", bet.selection, info)], ["Stake", bet.stake],
+    ["#", bet.id], ["Match", match], ["Pick", pick], ["Stake", bet.stake],
     ["Odds", formatOdds(bet.odds)], ["Status", badge(bet.status)], ["Payout", bet.payout, "payout"], ["Placed", nowUtc()],
+    ["Cash out", null, "cashout"],
   ]);
   tr.dataset.betId = bet.id;
   if (!betsBody.querySelector(`tr[data-bet-id="${bet.id}"]`)) betsBody.prepend(tr);
@@ -85,7 +95,69 @@ function onWallet(event) {
   while (body.rows.length > Number(ledger.dataset.pageSize)) body.lastElementChild.remove();
 }
 
+// Cash-out: `cashout` frames keep each open bet's button at its value now; a press asks for a
+// quote (valid 10 s) and a second press on "Confirm" accepts it. The bet frame settles the row.
+function onCashout(frame) {
+  const cell = betsBody?.querySelector(`tr[data-bet-id="${frame.bet}"] .cashout`);
+  if (!cell) return;
+  let button = cell.querySelector(".cashout-button");
+  if (!button) {
+    button = document.createElement("button");
+    button.type = "button";
+    button.className = "cashout-button";
+    button.dataset.bet = frame.bet;
+    const note = document.createElement("span");
+    note.className = "cashout-note muted";
+    note.setAttribute("role", "status");
+    cell.replaceChildren(button, note);
+  }
+  if (button.dataset.quote) return; // a quote is on offer: keep its amount until it is answered or expires
+  const state = cashoutButton(frame);
+  button.disabled = !state.enabled;
+  button.textContent = state.text;
+}
+
+async function onCashoutPress(button) {
+  const note = button.parentElement.querySelector(".cashout-note");
+  const betId = button.dataset.bet;
+  button.disabled = true;
+  if (button.dataset.quote) {
+    const reply = interpretAccept(await apiFetch("POST", `/api/bets/${betId}/cashout/`, { body: { quote: button.dataset.quote } }));
+    delete button.dataset.quote;
+    if (reply.kind === "cashed_out") {
+      onBet(reply.bet);
+      note.textContent = `Cashed out for ${reply.bet.payout}.`;
+      return;
+    }
+    note.textContent = reply.text;
+    button.textContent = "Cash out";
+    button.disabled = false;
+    return;
+  }
+  const quote = interpretQuote(await apiFetch("POST", `/api/bets/${betId}/cashout/quote/`));
+  button.disabled = false;
+  if (quote.kind === "refused") {
+    note.textContent = quote.text;
+    return;
+  }
+  button.dataset.quote = quote.quote;
+  button.textContent = `Confirm ${quote.amount}`;
+  note.textContent = "Offer valid 10 s.";
+  setTimeout(() => {
+    if (button.dataset.quote !== quote.quote) return;
+    delete button.dataset.quote;
+    button.textContent = "Cash out";
+    note.textContent = "The offer expired: press again for a new one.";
+  }, Math.max(0, new Date(quote.expiresAt) - Date.now()));
+}
+
+betsBody?.addEventListener("click", (event) => {
+  const button = event.target.closest(".cashout-button");
+  if (button && !button.disabled) onCashoutPress(button);
+});
+
 const stream = pageStream("/ws/odds/"); // any socket of the user gets their private events
 stream.addEventListener("bet", (event) => onBet(event.detail));
+stream.addEventListener("cashout", (event) => onCashout(event.detail));
 stream.addEventListener("wallet", (event) => onWallet(event.detail));
 stream.start();
