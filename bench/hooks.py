@@ -32,8 +32,8 @@ def recompute_inline() -> None:
 def recompute_slower(milliseconds: float) -> None:
     price = pricing.odds_price
 
-    def odds_price_slower(match: Match) -> pricing.PricedOdds | None:
-        priced = price(match)
+    def odds_price_slower(match: Match, *, reprice: bool = False) -> pricing.PricedOdds | None:
+        priced = price(match, reprice=reprice)
         if priced is not None:
             time.sleep(milliseconds / 1000)
         return priced

@@ -27,8 +27,12 @@ def job_enqueue(name: str, *, countdown: float = 0, **kwargs: Any) -> None:
     current_app.tasks[name].apply_async(kwargs=kwargs, countdown=countdown)
 
 
-def odds_recompute_enqueue(*, match_id: int, countdown: float = 0) -> None:
-    job_enqueue(RECOMPUTE_ODDS, countdown=countdown, match_id=match_id)
+def odds_recompute_enqueue(*, match_id: int, countdown: float = 0, reprice: bool = False) -> None:
+    """`reprice`: price the match in play again even without a new bet (its clock moved)."""
+    if reprice:
+        job_enqueue(RECOMPUTE_ODDS, countdown=countdown, match_id=match_id, reprice=True)
+    else:
+        job_enqueue(RECOMPUTE_ODDS, countdown=countdown, match_id=match_id)
 
 
 def match_settle_enqueue(*, match_id: int) -> None:

@@ -6,6 +6,11 @@ bet on the match takes: a bet never waits for the engine, however costly it is
 (docs/odds-engine.md). The lock is taken only to write, and only if no other recompute wrote
 since the pricing read the match. One write updates every market's row, the 1X2 mirror on the
 match and the history, under one new `odds_version`.
+
+Before kick-off every market is read from the stored score prior; in play, from the
+distribution of the final score given the match's live state (the clock, the score, the red
+cards: `teammodel.inplay.final_score_matrix`, from the prior's own rates), and the money moves
+it the same way (docs/in-play.md, "Prices in play").
 """
 
 import logging
@@ -16,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,8 +31,11 @@ from betting.engine.book import DEFAULT_MARKET_PARAMS, BookParams, MarketParams,
 from betting.engine.markets import ONE_X_TWO, match_markets
 from betting.engine.money import BookTotals
 from betting.models import Bet, BetLeg, Market, Match, OddsVersion
-from betting.priors import prior_matrix
+from betting.priors import Distribution, prior_matrix
 from config.after_commit import on_commit_robust
+from teammodel.inplay import MatchState as InPlayState
+from teammodel.inplay import Period as InPlayPeriod
+from teammodel.inplay import final_score_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +85,49 @@ def totals_add(
     return {key: BookTotals(stakes=stakes[key], payouts=payouts[key]) for key in stakes}
 
 
+def in_play_state(match: Match, now: datetime | None = None) -> InPlayState | None:
+    """The match's live state as the in-play model reads it (period, clock, score, red cards),
+    or None while the match is not in play (before its feed's kick-off, after full time).
+
+    The state row is the feed's fold, written by the feed worker; the clock runs on from it
+    to `now`. The model's clock counts minutes played (0 at kick-off, 45 when the second half
+    starts); the feed's is the minute being played (1 in the first minute, 46 in the second
+    half's first), hence the one minute less."""
+    if not match.in_play:
+        return None
+    try:
+        row = match.live_state  # inplay.MatchState, the feed's fold
+    except ObjectDoesNotExist:
+        return None
+    period = InPlayPeriod(row.period)
+    if period in (InPlayPeriod.PRE_MATCH, InPlayPeriod.FULL_TIME):
+        return None
+    minute = row.clock(now)["minute"] or 1
+    return InPlayState(
+        period=period,
+        minute=float(max(0, minute - 1)),
+        home_goals=row.home_score,
+        away_goals=row.away_score,
+        home_red_cards=min(row.home_red_cards, 5),
+        away_red_cards=min(row.away_red_cards, 5),
+    )
+
+
+def pricing_distribution(match: Match, now: datetime | None = None) -> Distribution:
+    """The score distribution `match`'s markets are read from: its stored prior before kick-off;
+    in play, the final score given the live state, from the prior's own rates (λ, μ, ρ)."""
+    prior = match.score_prior
+    state = in_play_state(match, now)
+    if state is None or "home_goals" not in prior:
+        return prior_matrix(prior)
+    return final_score_matrix(float(prior["home_goals"]), float(prior["away_goals"]), float(prior["rho"]), state)
+
+
 def match_quotes(match: Match, money: Mapping[str, BookTotals]) -> dict[str, MarketQuote]:
-    """Every market of `match` priced from its stored prior and `money`: the engine only."""
+    """Every market of `match` priced from its score distribution (the prior, or in play the
+    final score given the state) and `money`: the engine only."""
     markets = match_markets(match.asian_handicap_lines)
-    return price_markets(prior_matrix(match.score_prior), markets, money, book_params())
+    return price_markets(pricing_distribution(match), markets, money, book_params())
 
 
 def market_row_values(quote: MarketQuote) -> dict[str, Any]:
@@ -121,8 +169,12 @@ class PricedOdds:
     first_bet_at: datetime | None
 
 
-def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
+def match_odds_recompute(*, match_id: int, reprice: bool = False) -> OddsVersion | None:
     """Bring a match's prices up to date with every bet committed so far, and publish them.
+
+    `reprice`: price a match in play again even with no new bet, because its state moved
+    (a feed event, the clock); a new version is written only if a price or a maximum stake
+    changed.
 
     Incremental: each market row holds the running totals of its bets up to `bets_counted`;
     only the bets after it are read (through the (match, sequence) unique index) and added, so
@@ -139,7 +191,7 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
     it, or None when there was nothing new.
     """
     for _attempt in range(ODDS_RECOMPUTE_OPTIMISTIC_ATTEMPTS):
-        priced = odds_price(Match.objects.get(pk=match_id))
+        priced = odds_price(Match.objects.select_related("live_state").get(pk=match_id), reprice=reprice)
         if priced is None:
             return None
         with transaction.atomic():
@@ -149,15 +201,19 @@ def match_odds_recompute(*, match_id: int) -> OddsVersion | None:
         logger.info("Match %s: another recompute wrote during the pricing; pricing again", match_id)
     with transaction.atomic():
         match = Match.objects.select_for_update().get(pk=match_id)
-        priced = odds_price(match)
+        priced = odds_price(match, reprice=reprice)
         return odds_write(match, priced) if priced is not None else None
 
 
-def odds_price(match: Match) -> PricedOdds | None:
+def odds_price(match: Match, *, reprice: bool = False) -> PricedOdds | None:
     """Price `match` as read, with the bets committed after its counted ones; None when there
     is nothing new. Every bet up to the read `bet_sequence` is visible: a bet takes its
-    sequence number and commits in one transaction."""
-    if match.bets_counted == match.bet_sequence:
+    sequence number and commits in one transaction.
+
+    `reprice` prices a match in play with no new bet too (its state moved); None if that
+    changes no price and no maximum stake, or if the match is not in play."""
+    no_new_bets = match.bets_counted == match.bet_sequence
+    if no_new_bets and not (reprice and match.in_play):
         return None
     # Read after the match: rows written since then come with a higher odds_version, which
     # the write's check refuses.
@@ -177,11 +233,19 @@ def odds_price(match: Match) -> PricedOdds | None:
         if row.key in money:
             row.stakes = {s: f"{v:.2f}" for s, v in money[row.key].stakes.items()}
             row.payouts = {s: f"{v:.4f}" for s, v in money[row.key].payouts.items()}
+    quotes = match_quotes(match, money)
+    unchanged = (
+        row.key not in quotes
+        or market_row_values(quotes[row.key]) == {"prices": row.prices, "max_stakes": row.max_stakes}
+        for row in rows
+    )
+    if no_new_bets and all(unchanged):
+        return None  # repriced, and nothing moved (half-time: the clock stands still)
     return PricedOdds(
         odds_version=match.odds_version,
         counted_to=match.bet_sequence,
         rows=rows,
-        quotes=match_quotes(match, money),
+        quotes=quotes,
         first_bet_at=new_bets[0][4] if new_bets else None,
     )
 

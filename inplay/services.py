@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betting.models import Match, MatchStatus
+from betting.pricing import match_odds_recompute
 from betting.settlement import match_lock, match_result_correct, match_transition
 from inplay import events, jobs, selectors
 from inplay.errors import FeedEventConflict, FeedMatchNotFound, MatchFedByAnotherProvider
@@ -110,8 +111,9 @@ def feed_events_process_request(*, match_id: int) -> None:
 
 def match_feed_process(*, match_id: int) -> int:
     """Fold the match's log with the events not yet processed; write the match's state row,
-    move its markets and publish one `match` frame. Returns the events processed (0: none was
-    new, e.g. a second task for events the first one took)."""
+    move its markets and publish one `match` frame; then price the match's markets again for
+    its new state. Returns the events processed (0: none was new, e.g. a second task for
+    events the first one took)."""
     with transaction.atomic():
         match = match_lock(match_id)
         log = selectors.match_log(match_id)
@@ -138,7 +140,38 @@ def match_feed_process(*, match_id: int) -> int:
         *folded.score,
         extra={"match": match_id},
     )
+    # After the commit that suspended the markets and published it: the suspension reaches the
+    # sockets without waiting for the engine, and the markets reopen at these prices.
+    match_in_play_reprice(match_id=match_id)
     return len(fresh)
+
+
+def match_in_play_reprice(*, match_id: int) -> None:
+    """Price a match in play again for its state (none after full time: it is settled)."""
+    try:
+        match_odds_recompute(match_id=match_id, reprice=True)
+    except Exception:
+        # The state is committed and published; the clock's repricing (beat) follows it.
+        logger.exception("Could not price match %s for its new state", match_id, extra={"match": match_id})
+
+
+def in_play_reprice_request(*, limit: int | None = None) -> list[int]:
+    """What beat runs every INPLAY_REPRICE_SECONDS: ask for one `odds` recompute of each match
+    in play whose markets are open or suspended, so its prices follow the clock. Bounded: at
+    most INPLAY_REPRICE_MAX_MATCHES a run, those priced longest ago first."""
+    limit = settings.INPLAY_REPRICE_MAX_MATCHES if limit is None else limit
+    match_ids = list(
+        Match.objects.filter(in_play=True, status__in=(MatchStatus.OPEN, MatchStatus.SUSPENDED))
+        .order_by("odds_updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for match_id in match_ids:
+        try:
+            jobs.in_play_reprice_enqueue(match_id=match_id)
+        except Exception:
+            logger.exception("Could not enqueue the repricing of match %s: the next run will", match_id)
+            break
+    return match_ids
 
 
 def match_state_write(row: MatchState, folded: FoldedState) -> None:

@@ -39,6 +39,8 @@ app.conf.task_routes = {
     inplay_jobs.PROCESS_FEED_EVENTS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.REOPEN_MARKETS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.SWEEP_FEED: {"queue": "feed", "routing_key": "feed"},
+    # It only enqueues: one `odds` recompute per match in play.
+    inplay_jobs.REPRICE_IN_PLAY: {"queue": "odds", "routing_key": "odds"},
     # A refit takes milliseconds a league but is never urgent: kept off `odds`.
     teammodel_jobs.REFIT_RATINGS: {"queue": "default", "routing_key": "default"},
 }
@@ -58,6 +60,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "sweep-bet-delays": {
             "task": betting_jobs.SWEEP_BET_DELAYS,
             "schedule": timedelta(seconds=settings.INPLAY_BET_SWEEP_SECONDS),
+        },
+        # In-play prices follow the clock: every match in play priced again at least once a minute.
+        "reprice-in-play": {
+            "task": inplay_jobs.REPRICE_IN_PLAY,
+            "schedule": timedelta(seconds=settings.INPLAY_REPRICE_SECONDS),
         },
         "close-matches-at-kickoff": {
             "task": betting_jobs.CLOSE_MATCHES_AT_KICKOFF,

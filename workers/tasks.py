@@ -28,10 +28,11 @@ logger = logging.getLogger(__name__)
     retry_backoff_max=30,
     max_retries=5,
 )
-def recompute_odds(match_id: int) -> int | None:
-    """Recompute one match's odds and publish them if a price moved."""
+def recompute_odds(match_id: int, reprice: bool = False) -> int | None:
+    """Recompute one match's odds and publish them if a price moved (`reprice`: a match in
+    play, priced again for its clock even with no new bet)."""
     recompute.odds_recompute_started(match_id=match_id)
-    version = pricing.match_odds_recompute(match_id=match_id)
+    version = pricing.match_odds_recompute(match_id=match_id, reprice=reprice)
     return version.version if version else None
 
 
@@ -111,6 +112,12 @@ def process_feed_events(match_id: int) -> int:
 def reopen_markets(match_id: int) -> bool:
     """Reopen the markets the feed suspended, once their time has come."""
     return inplay_services.match_markets_reopen(match_id=match_id)
+
+
+@shared_task(name=inplay_jobs.REPRICE_IN_PLAY)
+def reprice_in_play() -> list[int]:
+    """Ask for every match in play to be priced again for its clock (on the `odds` queue)."""
+    return inplay_services.in_play_reprice_request()
 
 
 @shared_task(name=inplay_jobs.SWEEP_FEED)

@@ -305,6 +305,10 @@ INPLAY_BET_SWEEP_SECONDS = env.float("INPLAY_BET_SWEEP_SECONDS", default=2.0)
 # What else may interrupt a bet's delay besides the match's status log: functions
 # (match_id, placed_at, decide_at) -> list of (start, end | None, reason) intervals.
 BET_DELAY_INTERRUPTION_SOURCES = ["inplay.selectors.bet_delay_interruptions"]
+# How often beat prices every match in play again for its clock (at most a minute), and the
+# most matches one run asks for (the rest wait for the next run, oldest repricing first).
+INPLAY_REPRICE_SECONDS = env.float("INPLAY_REPRICE_SECONDS", default=30.0)
+INPLAY_REPRICE_MAX_MATCHES = env.int("INPLAY_REPRICE_MAX_MATCHES", default=500)
 # Failed feed-token checks allowed per client IP and minute (then 429).
 FEED_AUTH_FAILURES_PER_MINUTE = env.int("FEED_AUTH_FAILURES_PER_MINUTE", default=20)
 # The football results the replay plays (`manage.py feed_replay`): the copy shipped in the

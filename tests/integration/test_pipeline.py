@@ -4,6 +4,7 @@ import asyncio
 import json
 import statistics
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -153,3 +154,49 @@ async def test_latency_bet_reply_to_websocket(running: int) -> None:
     )
     await client.aclose()
     assert len(delivery_ms) == 50
+
+
+async def next_where(ws: websockets.ClientConnection, wanted, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if wanted(frame):
+            return frame
+
+
+async def test_a_goal_suspends_then_the_worker_prices_the_new_state(stack: Stack, running: int) -> None:
+    """Feed endpoint → `feed` worker → socket: the suspension first, then every market priced
+    from the state (a goal for home shortens home; over 0.5 is decided and closed)."""
+    port = running
+    matches = httpx.get(f"http://127.0.0.1:{port}/api/matches/").json()["results"]
+    match = matches[1]  # one the other tests leave alone: in play, it takes no pre-match bet
+    token = stack.manage("feed_token", "pipeline").strip()
+    feed = {"Authorization": f"Feed {token}"}
+
+    async def post(client: httpx.AsyncClient, sequence: int, kind: str, **fields: object) -> None:
+        body = {
+            "event_id": f"pipeline-{match['id']}-{sequence}",
+            "match": match["id"],
+            "sequence": sequence,
+            "kind": kind,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+        reply = await client.post(f"http://127.0.0.1:{port}/api/feed/events/", json=body, headers=feed)
+        assert reply.status_code == 202, reply.text
+
+    async with (
+        websockets.connect(f"ws://127.0.0.1:{port}/ws/odds/{match['id']}/") as ws,
+        httpx.AsyncClient() as client,
+    ):
+        before = (await next_of_type(ws, "snapshot"))["matches"][0]
+        await post(client, 1, "kick_off")
+        await next_where(ws, lambda f: f["type"] == "match" and (f["live"] or {}).get("period") == "first_half")
+        await post(client, 2, "goal", team="home", minute=3)
+        suspended = await next_where(ws, lambda f: f.get("suspended_reason") == "goal")
+        assert suspended["type"] == "match" and suspended["status"] == "suspended"
+        priced = await next_where(ws, lambda f: f["type"] == "odds" and f["live"]["score"]["home"] == 1)
+    assert priced["status"] == "suspended" and priced["version"] > suspended["version"]
+    assert priced["markets"]["1x2"]["home"] < before["markets"]["1x2"]["home"]
+    assert priced["markets"]["1x2"]["away"] > before["markets"]["1x2"]["away"]
+    assert priced["markets"]["over_under_0_5"] == {"over": None, "under": None}

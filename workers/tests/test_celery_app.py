@@ -26,6 +26,7 @@ JOB_NAMES = {
     inplay_jobs.SWEEP_FEED,
     betting_jobs.DECIDE_BET,
     betting_jobs.SWEEP_BET_DELAYS,
+    inplay_jobs.REPRICE_IN_PLAY,
     teammodel_jobs.REFIT_RATINGS,
 }
 EXPECTED_QUEUE = {
@@ -40,6 +41,7 @@ EXPECTED_QUEUE = {
     inplay_jobs.SWEEP_FEED: "feed",
     betting_jobs.DECIDE_BET: "bet_delay",
     betting_jobs.SWEEP_BET_DELAYS: "bet_delay",
+    inplay_jobs.REPRICE_IN_PLAY: "odds",  # it only asks for recomputes, on `odds`
     teammodel_jobs.REFIT_RATINGS: "default",
 }
 
@@ -67,6 +69,7 @@ def test_the_tasks_are_registered_under_their_job_names() -> None:
     assert tasks.process_feed_events.name == inplay_jobs.PROCESS_FEED_EVENTS
     assert tasks.reopen_markets.name == inplay_jobs.REOPEN_MARKETS
     assert tasks.sweep_feed.name == inplay_jobs.SWEEP_FEED
+    assert tasks.reprice_in_play.name == inplay_jobs.REPRICE_IN_PLAY
     assert tasks.refit_ratings.name == teammodel_jobs.REFIT_RATINGS
     assert tasks.decide_bet.name == betting_jobs.DECIDE_BET
     assert tasks.sweep_bet_delays.name == betting_jobs.SWEEP_BET_DELAYS
@@ -92,11 +95,13 @@ def test_beat_runs_each_periodic_job_at_its_interval(settings) -> None:
     settings.MATCH_KICKOFF_CHECK_SECONDS = 11.0
     settings.INPLAY_SWEEP_SECONDS = 3.0
     settings.INPLAY_BET_SWEEP_SECONDS = 1.5
+    settings.INPLAY_REPRICE_SECONDS = 20.0
     schedule = {name: (entry["task"], entry["schedule"]) for name, entry in _beat_schedule().items()}
     assert schedule == {
         "reconcile-odds": (betting_jobs.RECONCILE_ODDS, timedelta(seconds=7)),
         "sweep-feed": (inplay_jobs.SWEEP_FEED, timedelta(seconds=3)),
         "sweep-bet-delays": (betting_jobs.SWEEP_BET_DELAYS, timedelta(seconds=1.5)),
+        "reprice-in-play": (inplay_jobs.REPRICE_IN_PLAY, timedelta(seconds=20)),
         "close-matches-at-kickoff": (betting_jobs.CLOSE_MATCHES_AT_KICKOFF, timedelta(seconds=11)),
         "purge-idempotency-keys": (betting_jobs.PURGE_IDEMPOTENCY_KEYS, timedelta(hours=1)),
         "flush-expired-refresh-tokens": (accounts_jobs.FLUSH_EXPIRED_REFRESH_TOKENS, timedelta(days=1)),
