@@ -82,11 +82,13 @@ def script(match: PlayedMatch, rng: random.Random) -> list[ScriptedEvent]:
     second_half_at = half_time_at + HALF_TIME_BREAK_MINUTES
     full_time_at = second_half_at + 45 + second_stoppage
 
+    # A goal falls at least a minute into its half, so the penalty drawn 0.6 minutes before it
+    # still falls inside the half (never before the kick-off, nor in the break).
     def first_half_minute() -> float:
-        return rng.uniform(0.5, 45 + first_stoppage - 0.5)
+        return rng.uniform(1.0, 45 + first_stoppage - 0.5)
 
     def second_half_minute() -> float:
-        return second_half_at + rng.uniform(0.5, 45 + second_stoppage - 0.5)
+        return second_half_at + rng.uniform(1.0, 45 + second_stoppage - 0.5)
 
     def clock(at: float) -> int:
         return 1 + int(at) if at < half_time_at else 46 + int(at - second_half_at)
