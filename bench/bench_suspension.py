@@ -122,10 +122,13 @@ def run(stack: Stack) -> dict[str, Any]:
         for count in split(SOCKETS, CLIENT_PROCESSES):
             if count:
                 clients.append(spawn_module(stack.env, "bench.suspension_client", str(port), path, str(count)))
-        connected = 0
+        connected = failed = 0
         for client in clients:
             assert client.stdout is not None
-            connected += int(client.stdout.readline().split()[1])
+            ready = client.stdout.readline().split()
+            connected, failed = connected + int(ready[1]), failed + int(ready[2])
+        if failed:
+            print(f"  {failed} of {SOCKETS} sockets could not connect", flush=True)
         time.sleep(1.0)
         load_before = os.getloadavg()
 

@@ -45,7 +45,8 @@ async def main(port: int, path: str, count: int) -> None:
     class Bound(SuspensionClient):
         round = shared
 
-    clients, failed = await open_clients(port, path, count, Stats(), client_class=Bound)
+    # A gentle ramp: on a loaded machine a herd of handshakes times out.
+    clients, failed = await open_clients(port, path, count, Stats(), client_class=Bound, concurrency=10)
     sockets: list[SuspensionClient] = [client for client in clients if isinstance(client, SuspensionClient)]
     print(f"ready {len(sockets)} {failed}", flush=True)
     commands = stdin_commands()
