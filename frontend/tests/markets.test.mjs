@@ -8,7 +8,7 @@ import {
 } from "../static/frontend/js/lib/markets.js";
 import { boardOrder, clockText, isInPlay, redCardsText, runningClock, scoreText } from "../static/frontend/js/lib/live.js";
 import { Timeline } from "../static/frontend/js/lib/timeline.js";
-import { betPhase, interpretReply, makePick, maxStakeError, rejectionText } from "../static/frontend/js/lib/slip.js";
+import { betPhase, interpretReply, makePick, maxStakeError, rejectionText, secondsToDecision } from "../static/frontend/js/lib/slip.js";
 
 const teams = { home_team: "Lyon", away_team: "Nice" };
 
@@ -156,5 +156,10 @@ test("an in-play bet: 202 is pending, then accepted or rejected with its reason"
   assert.equal(rejectionText({ id: 9, status: "rejected", reason: "suspended_during_delay" }),
     "Bet #9 was not accepted: the markets were suspended during the bet delay (a goal, a card or a penalty). Your stake is back in your balance.");
   assert.match(rejectionText({ id: 9, status: "rejected", reason: "timed_out" }), /waited too long/);
+  assert.match(rejectionText({ id: 9, status: "rejected", reason: "loss_limit_reached" }), /past your loss limit/);
   assert.match(rejectionText({ id: 9, status: "rejected", reason: "something_new" }), /not accepted: something_new/);
+  const decideAt = Date.UTC(2026, 11, 6, 20, 23, 47, 120);
+  assert.equal(secondsToDecision({ decide_at: new Date(decideAt).toISOString() }, decideAt - 5200), 6);
+  assert.equal(secondsToDecision({ decide_at: new Date(decideAt).toISOString() }, decideAt + 1000), 0);
+  assert.equal(secondsToDecision({ decide_at: null }, decideAt), null);
 });

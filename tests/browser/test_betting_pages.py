@@ -139,10 +139,10 @@ async def own_bets(page, match_id: int) -> list[dict]:
     return [bet for bet in bets if bet["match"] == match_id]
 
 
-async def save_screenshot(page, name: str, artifacts: Path, *, docs: bool = False) -> None:
-    await page.screenshot(path=str(artifacts / name))
+async def save_screenshot(page, name: str, artifacts: Path, *, docs: bool = False, full_page: bool = False) -> None:
+    await page.screenshot(path=str(artifacts / name), full_page=full_page)
     if docs and os.environ.get("DOCS_SCREENSHOTS") == "1":
-        await page.screenshot(path=str(DOCS / name))
+        await page.screenshot(path=str(DOCS / name), full_page=full_page)
 
 
 async def test_a_new_fan_bets_from_the_board_and_another_board_sees_the_price_within_2_s(
@@ -273,7 +273,7 @@ async def test_the_chart_gains_a_point_when_the_odds_change(browser, base_url, s
     move_price(punter, match_id, "draw")
     await wait_js(page, f"Number({chart}.dataset.points) === {before + 1}")
     await page.wait_for_timeout(1300)  # the flash fades: a calm screenshot
-    await save_screenshot(page, "match-desktop.png", artifacts, docs=True)
+    await save_screenshot(page, "match-desktop.png", artifacts, docs=True, full_page=True)  # every market
     await context.close()
 
 
@@ -331,15 +331,6 @@ async def test_no_page_scrolls_sideways_at_390_px(browser, base_url, staff, punt
             await save_screenshot(tab, "match-phone.png", artifacts, docs=True)
     assert errors == []
     await anonymous.close()
-    await context.close()
-
-
-async def test_desktop_board_screenshot(browser, base_url, artifacts) -> None:
-    context, page, _ = await new_fan(browser, base_url)
-    first = page.locator(".match-card .price-button:not([disabled])").first
-    await first.click()
-    await page.wait_for_timeout(300)
-    await save_screenshot(page, "board-desktop.png", artifacts, docs=True)
     await context.close()
 
 
@@ -406,10 +397,10 @@ async def test_the_board_puts_live_matches_first_and_the_match_page_follows_the_
 ) -> None:
     upcoming = create_match(staff, home="Annecy", away="Laval", kickoff="2030-01-01T19:00:00Z")
     live_id = create_match(staff, home="Bastia", away="Ajaccio", kickoff="2031-12-01T19:00:00Z")
-    context, board = await open_anonymous(browser, base_url, "/")
-    match_page = await context.new_page()
-    await match_page.goto(f"{base_url}/matches/{live_id}/")
-    await live(match_page)
+    context, match_page, errors = await new_fan(browser, base_url, path=f"/matches/{live_id}/")
+    board = await context.new_page()
+    await board.goto(f"{base_url}/")
+    await live(board)
     # Every card counts the markets beyond the 1X2 and links to the match page.
     more = board.locator(f"{card(upcoming)} [data-role=more-markets]")
     assert await more.text_content() == "+14 markets"
@@ -421,6 +412,13 @@ async def test_the_board_puts_live_matches_first_and_the_match_page_follows_the_
     await wait_js(board, f"document.querySelector('#board > .match-card').dataset.matchId === '{live_id}'")
     assert await board.locator(f"{card(live_id)} [data-role=score-home]").text_content() == "0"
     await wait_js(board, f"document.querySelector('{card(live_id)} [data-role=clock]').textContent === \"1'\"")
+
+    # A bet in play waits out the bet delay: pending, then a goal inside the delay rejects it.
+    await match_page.click('#match .price-button[data-market="1x2"][data-selection="home"]')
+    await match_page.fill("#slip-stake", "10")
+    await match_page.click("#slip-submit")
+    await wait_js(match_page, "document.getElementById('slip-result').dataset.phase === 'pending'")
+    assert "pending: in-play bets wait about" in await match_page.text_content("#slip-result")
 
     feed.send("goal", team="away", minute=7)
     await wait_js(board, f"document.querySelector('{card(live_id)} [data-role=score-away]').textContent === '1'")
@@ -437,4 +435,17 @@ async def test_the_board_puts_live_matches_first_and_the_match_page_follows_the_
     assert "7'" in goal and "Goal, Ajaccio" in goal and "0–1" in goal
     assert await match_page.locator("#timeline li").count() == 2  # the goal and the kick-off
     await save_screenshot(match_page, "match-live.png", artifacts)
+    await wait_js(match_page, "document.getElementById('slip-result').dataset.phase === 'rejected'")
+    assert "suspended during the bet delay" in await match_page.text_content("#slip-result")
+    await wait_js(match_page, "document.getElementById('nav-balance').textContent === '1000.00'")  # nothing debited
+    assert errors == []
+    await context.close()
+
+
+async def test_desktop_board_screenshot(browser, base_url, artifacts) -> None:
+    context, page, _ = await new_fan(browser, base_url)
+    first = page.locator(".match-card .price-button:not([disabled])").first
+    await first.click()
+    await page.wait_for_timeout(300)
+    await save_screenshot(page, "board-desktop.png", artifacts, docs=True)
     await context.close()

@@ -7,14 +7,16 @@ import { ARROWS, BETTABLE, STATUS_LABELS, direction, formatCents, formatOdds, mo
 import { pickName, selectionView, withMatchFrame } from "../lib/markets.js";
 import {
   BetIntent, betBody, betPhase, interpretReply, isAmbiguous, makePick, maxStakeError, oddsChangedText, rejectionText,
+  secondsToDecision,
 } from "../lib/slip.js";
 import { apiFetch } from "../lib/api.js";
 import { stateOf } from "./match-view.js";
 
 const $ = (id) => document.getElementById(id);
-// An in-play bet's decision comes on the private socket; if it has not after this long (a socket
-// that was down), the slip asks the API, then again every POLL_MS.
-const FIRST_POLL_MS = 9000;
+// An in-play bet's decision comes on the private socket; if it has not this long after its
+// `decide_at` (a socket that was down), the slip asks the API, then again every POLL_MS.
+const POLL_AFTER_DECISION_MS = 3000;
+const DEFAULT_DELAY_MS = 6000; // INPLAY_BET_DELAY_SECONDS, when the reply has no decide_at
 const POLL_MS = 3000;
 const MAX_POLLS = 20;
 
@@ -201,7 +203,9 @@ export class BetSlip {
   // An in-play bet (202, pending): say so, then wait for its decision on the private socket,
   // asking the API if it does not come.
   follow(bet, pick) {
-    this.showResult(`Bet #${bet.id} pending: in-play bets wait a few seconds before the book accepts them (${this.describeBet(bet, pick)}).`, "pending");
+    const wait = secondsToDecision(bet, Date.now());
+    const when = wait ? `about ${wait} s` : "a few seconds";
+    this.showResult(`Bet #${bet.id} pending: in-play bets wait ${when} before the book accepts them (${this.describeBet(bet, pick)}).`, "pending");
     this.shownBet = bet.id;
     const entry = { pick, polls: 0, timer: null };
     this.waiting.set(bet.id, entry);
@@ -212,7 +216,7 @@ export class BetSlip {
       if (reply.ok) this.onBet(reply.body);
       if (this.waiting.has(bet.id) && entry.polls < MAX_POLLS) entry.timer = setTimeout(poll, POLL_MS);
     };
-    entry.timer = setTimeout(poll, FIRST_POLL_MS);
+    entry.timer = setTimeout(poll, (wait === null ? DEFAULT_DELAY_MS : wait * 1000) + POLL_AFTER_DECISION_MS);
   }
 
   // A `bet` event (or the API's answer) about a bet waiting for its decision.

@@ -48,24 +48,37 @@ export function maxStakeError(stakeCents, maxStake) {
     : `The most this selection takes now is ${formatCents(most)}: lower the stake.`;
 }
 
-// Why the book refuses or rejects an in-play bet, in words (the `reason` of a rejected bet).
+// Why the book rejected an in-play bet at the end of its delay, in words (the bet's `reason`,
+// docs/in-play.md#the-bet-delay).
 export const REJECTION_WORDS = {
   suspended_during_delay: "the markets were suspended during the bet delay (a goal, a card or a penalty)",
   odds_changed: "the price moved during the bet delay beyond what you accept",
+  market_closed: "the market closed during the bet delay",
   timed_out: "the bet waited too long for a decision",
+  stake_too_high: "the stake is above what the selection takes now",
+  stake_limit: "the stake is above your stake limit",
+  loss_limit_reached: "it would take you past your loss limit",
+  on_break: "you are on a break",
+  self_excluded: "you are self-excluded",
 };
+
+// How long until an in-play bet is decided, in whole seconds (0 once due), from its `decide_at`.
+export function secondsToDecision(bet, nowMs) {
+  const at = Date.parse(bet?.decide_at ?? "");
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - nowMs) / 1000)) : null;
+}
 
 // A bet's status as the slip tells it: "pending" (waiting for the in-play delay), "accepted"
 // (placed: open, or already settled) or "rejected" (nothing kept, the stake given back).
 export function betPhase(bet) {
   const status = bet?.status;
   if (status === "pending") return "pending";
-  if (status === "rejected" || status === "refused" || status === "cancelled") return "rejected";
+  if (status === "rejected") return "rejected";
   return "accepted";
 }
 
 export function rejectionText(bet) {
-  const reason = bet?.reason ?? bet?.rejection_reason ?? bet?.rejected_reason ?? "";
+  const reason = bet?.reason ?? "";
   return `Bet #${bet.id} was not accepted: ${REJECTION_WORDS[reason] || reason || "the book refused it"}. Your stake is back in your balance.`;
 }
 
