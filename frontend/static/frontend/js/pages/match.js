@@ -23,7 +23,8 @@ const timeline = new TimelineView(document.getElementById("timeline"), {
 const stream = pageStream(`/ws/odds/${matchId}/`);
 const slip = new BetSlip({ stream });
 bindPriceButtons(view, slip);
-window.matchPage = { chart, slip, timeline, state: () => stateOf(view), accumulator };
+const accumulator = new AccumulatorSlip(view); // picks from several matches in one bet
+runClocks(view);
 let chart = null;
 try {
   chart = new OddsChart(chartElement, points);
