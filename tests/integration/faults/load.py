@@ -108,9 +108,11 @@ def node_with_websocket() -> list[str] | None:
 class OddsWatchers:
     """`count` sockets of frontend/static's OddsStream, in one node process, on `url`."""
 
-    def __init__(self, node: list[str], url: str, count: int) -> None:
+    def __init__(self, node: list[str], url: str, count: int, ready_timeout: float = 30, batch: int = 0) -> None:
+        """`batch`: open the sockets this many at a time, each batch once the previous one has its
+        snapshots (0: all at once)."""
         self.process = subprocess.Popen(
-            [*node, str(HERE / "odds_watchers.mjs"), url, str(count)],
+            [*node, str(HERE / "odds_watchers.mjs"), url, str(count), str(batch or count)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -119,8 +121,11 @@ class OddsWatchers:
         self._lines: collections.deque[str] = collections.deque()
         self._ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(timeout=30):
-            raise RuntimeError("The watchers did not get their snapshots:\n" + "\n".join(self._lines))
+        if not self._ready.wait(timeout=ready_timeout):
+            report = self.report() if self.process.poll() is None else {}
+            self.process.kill()  # the caller never gets the object to close
+            self.process.wait(timeout=5)
+            raise RuntimeError(f"The watchers did not get their snapshots: {report}\n" + "\n".join(self._lines))
 
     def _read(self) -> None:
         assert self.process.stdout is not None

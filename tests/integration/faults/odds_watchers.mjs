@@ -6,15 +6,19 @@
 import { createInterface } from "node:readline";
 import { OddsStream } from "../../../frontend/static/frontend/js/oddstream-client.js";
 
-const [url, countArg] = process.argv.slice(2);
+const [url, countArg, batchArg] = process.argv.slice(2);
 const count = Number(countArg);
+// Sockets opened together (default: all at once). A thousand handshakes at once on a busy
+// server outlast the client's connect timeout and are retried over and over: open them in
+// batches, each once the previous one has its snapshots.
+const batch = Number(batchArg || count);
 // Faster than a page's defaults, so a test's recovery is measured in seconds; the same code.
 const options = { backoff: { initialMs: 200, maxMs: 2000 }, heartbeatTimeoutMs: 6000 };
 
 const streams = [];
 const counters = { reconnects: 0, gaps: 0, snapshots: 0, fatal: 0 };
 let ready = 0;
-for (let i = 0; i < count; i += 1) {
+function open() {
   const stream = new OddsStream(url, options);
   let first = true;
   stream.addEventListener("snapshot", () => {
@@ -23,6 +27,7 @@ for (let i = 0; i < count; i += 1) {
       first = false;
       ready += 1;
       if (ready === count) console.log("ready");
+      else if (ready === streams.length) openBatch();
     }
   });
   stream.addEventListener("reconnecting", () => { counters.reconnects += 1; });
@@ -30,6 +35,11 @@ for (let i = 0; i < count; i += 1) {
   stream.addEventListener("fatal", () => { counters.fatal += 1; });
   streams.push(stream.start());
 }
+function openBatch() {
+  const end = Math.min(count, streams.length + batch);
+  while (streams.length < end) open();
+}
+openBatch();
 
 function report() {
   const versions = {};

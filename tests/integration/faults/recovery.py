@@ -18,9 +18,10 @@ def assert_recovered(
     watchers: OddsWatchers,
     matches: list[int],
     fault_ended: float,
-) -> None:
+) -> tuple[float, float]:
     """After the fault and the end of the load: every committed bet counted in the odds,
-    every socket on the latest version, the ledger clean, no 500. Records the recovery time."""
+    every socket on the latest version, the ledger clean, no 500. Records the recovery time;
+    returns when (time.monotonic()) the odds counted every bet and every socket had them."""
     load.stop()
     load_ended = time.monotonic()
     states: dict[int, dict[str, int]] = {}
@@ -59,3 +60,4 @@ def assert_recovered(
     unexpected = {code: n for code, n in load.statuses.items() if code not in (201, 503)}
     assert not unexpected, f"answers other than 201 and 503: {unexpected} {load.server_errors}"
     assert not load.errors["503 without Retry-After"]
+    return database_at, sockets_at

@@ -244,11 +244,14 @@ class FaultStack(Stack):
 
 
 @contextlib.contextmanager
-def running_fault_stack(workdir: Path, cluster: PrivateCluster | None = None) -> Iterator[FaultStack]:
+def running_fault_stack(
+    workdir: Path, cluster: PrivateCluster | None = None, stack: FaultStack | None = None
+) -> Iterator[FaultStack]:
     """Private Redis servers (data and broker), its own database (on `cluster` if given), one
     web process, a worker with two pool processes, and beat (reconciliation every 2 s), both
-    restarted when they exit, as in production."""
-    stack = FaultStack(workdir, cluster=cluster)
+    restarted when they exit, as in production. `stack`: a FaultStack made otherwise (its
+    Redis, say), to start the same processes on."""
+    stack = stack or FaultStack(workdir, cluster=cluster)
     try:
         stack.manage("migrate", "--noinput")
         stack.manage("load_demo_data")
