@@ -201,7 +201,8 @@ class Stack:
                 *extra,
             ],
         )
-        process.wait_for_line("ready.", timeout=60)
+        # As Daphne's wait above: a worker's start took over a minute on a loaded shared machine.
+        process.wait_for_line("ready.", timeout=180)
         return process
 
     def kill_redis(self) -> None:

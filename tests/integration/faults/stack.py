@@ -125,6 +125,10 @@ class FaultStack(Stack):
             # Many bets a second from one bettor: the per-user throttle is not under test.
             THROTTLE_BETS="100000/minute",
             CONN_MAX_AGE="60",
+            # In-play bets decided in seconds: a pending bet outlives a worker's kill and restart.
+            INPLAY_BET_DELAY_SECONDS="2",
+            INPLAY_BET_SWEEP_SECONDS="1",
+            INPLAY_BET_DECISION_LIMIT_SECONDS="60",
         )
 
     def _redis(self) -> str:
