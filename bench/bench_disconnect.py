@@ -14,7 +14,7 @@ counts them all, every client process resets all its sockets at once, and the ru
   page reads it) shows no odds socket;
 - Daphne's CPU time spent on the drop.
 
-DISCONNECT_LOOP_MAX_EVENTS (default "0,64") lists the event loops compared in the same run, each
+DISCONNECT_LOOP_MAX_EVENTS (default "0,16") lists the event loops compared in the same run, each
 with a fresh Daphne and the same users: 0 is asyncio's own loop (every ready socket handled in
 one turn), a number the bounded loop of `realtime.eventloop` (REALTIME_LOOP_MAX_EVENTS).
 DISCONNECT_RUNS (default 1) repeats each; the table gives each configuration's medians.
@@ -43,7 +43,7 @@ from tests.integration.harness import BIN, ROOT, Stack
 SOCKETS = int(os.environ.get("DISCONNECT_SOCKETS", "10000"))
 USERS = int(os.environ.get("DISCONNECT_USERS", "5000"))
 CLIENT_PROCESSES = int(os.environ.get("DISCONNECT_CLIENT_PROCESSES", "4"))
-LOOP_MAX_EVENTS = [int(n) for n in os.environ.get("DISCONNECT_LOOP_MAX_EVENTS", "0,64").split(",")]
+LOOP_MAX_EVENTS = [int(n) for n in os.environ.get("DISCONNECT_LOOP_MAX_EVENTS", "0,16").split(",")]
 RUNS = int(os.environ.get("DISCONNECT_RUNS", "1"))
 STALL_GOAL_MS = 100.0
 PRESENCE_TIMEOUT_SECONDS = 120.0
@@ -70,6 +70,21 @@ class Presence:
                 raise RuntimeError(f"presence still counts {self.odds()} odds sockets, not {wanted}")
             time.sleep(0.01)
         return time.monotonic() - started
+
+    def settled(self, wanted: int, quiet: float = 10.0, timeout: float = PRESENCE_TIMEOUT_SECONDS) -> int:
+        """The count once it is `wanted`, or has not changed for `quiet` seconds: on a machine
+        so loaded that handshakes time out, a few sockets the server opened after their
+        client gave up on them may still be counted (reported as such)."""
+        started = time.monotonic()
+        last, since = self.odds(), time.monotonic()
+        while last != wanted and time.monotonic() - since < quiet:
+            if time.monotonic() - started > timeout:
+                break
+            time.sleep(0.05)
+            now = self.odds()
+            if now != last:
+                last, since = now, time.monotonic()
+        return last
 
 
 def longest_stall_ms(port: int) -> float:
@@ -119,14 +134,12 @@ def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict
         connect_seconds = time.monotonic() - started
         statuses = [json.loads(line) for line in tell(clients, "status")]
         still_open = sum(status["open"] for status in statuses)
-        try:
-            presence.wait_for(still_open, PRESENCE_TIMEOUT_SECONDS)
-        except RuntimeError:
-            print("\n".join(["Clients:", *map(str, statuses), "Daphne:", *web.lines[-30:]]), flush=True)
-            raise
+        counted = presence.settled(still_open)
+        unheld = counted - still_open
         print(
             f"  {connected:,} sockets opened ({failed} failed) in {connect_seconds:.1f} s for {len(tokens):,} users; "
-            f"{still_open:,} still open, closed by the server: {[status['closed'] for status in statuses]}",
+            f"{still_open:,} still open, closed by the server: {[status['closed'] for status in statuses]}; "
+            f"presence counts {counted:,} ({unheld:+,} that no client holds)",
             flush=True,
         )
 
@@ -137,7 +150,7 @@ def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict
         cpu_before = cpu_seconds(web.popen.pid)
         dropped_at = time.monotonic()
         dropped = sum(int(line.split()[1]) for line in tell(clients, "drop"))
-        presence.wait_for(0, PRESENCE_TIMEOUT_SECONDS)
+        presence.wait_for(max(0, unheld), PRESENCE_TIMEOUT_SECONDS)
         presence_seconds = time.monotonic() - dropped_at
         # The drop is over once the loop has gone a whole second without a stall over the goal.
         stall = longest_stall_ms(port)

@@ -185,7 +185,7 @@ REALTIME_SOCKET_SNDBUF = env.int("REALTIME_SOCKET_SNDBUF", default=64 * 1024)
 REALTIME_GC_THRESHOLDS = [int(n) for n in env.list("REALTIME_GC_THRESHOLDS", default=["50000", "20", "100"]) if n]
 # Under Daphne: ready sockets handled per turn of the event loop (realtime/eventloop.py), so a
 # burst of thousands of disconnects is spread over many short turns; 0 keeps asyncio's loop.
-REALTIME_LOOP_MAX_EVENTS = env.int("REALTIME_LOOP_MAX_EVENTS", default=64)
+REALTIME_LOOP_MAX_EVENTS = env.int("REALTIME_LOOP_MAX_EVENTS", default=16)
 # Client frames: a token bucket per socket; bad frames spend a second, smaller budget and
 # a socket that exhausts it is closed with 4400.
 REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)
