@@ -99,6 +99,12 @@ class Hub:
         return self.registry.is_full(name)
 
     async def _drop_channel(self, name: str) -> None:
+        held = self.registry.channels.get(name)
+        if held is not None and held.socket is not None:
+            # A consumer cancelled (or failed) drops its channel before it releases its socket:
+            # the socket leaves here, with its presence and congestion, not in the registry only
+            # (its `remove` then finds nothing to do, and presence counts it once).
+            self.remove(held.socket)
         channel, unneeded = self.registry.drop_channel(name)
         if channel is None:
             return
