@@ -10,8 +10,7 @@ from tests.integration.harness import Stack
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(Path(tmp_path_factory.mktemp("stack")))
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("load_demo_data")
+        stack.prepare()  # migrated, with the demo data
         yield stack
     finally:
         stack.close()

@@ -29,8 +29,7 @@ def outage_stack(tmp_path: Path):
     stack = Stack(tmp_path, dedicated_redis=True)
     stack.env["THROTTLE_BETS"] = "10000/minute"  # the load is one bettor's: measure outages, not the limit
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("load_demo_data")
+        stack.prepare()  # migrated, with the demo data
         stack.start_worker()
         stack.start_beat()  # reconciliation: counts the bets whose recompute was lost
         yield stack

@@ -257,8 +257,7 @@ def running_fault_stack(
     Redis, say), to start the same processes on."""
     stack = stack or FaultStack(workdir, cluster=cluster)
     try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("load_demo_data")
+        stack.prepare()  # migrated, with the demo data
         stack.start_web()
         stack.start_worker(concurrency=2)
         stack.start_beat()
