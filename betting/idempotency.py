@@ -61,8 +61,6 @@ def _bet_place_recorded(
         if "legs" in bet_arguments
         else bet_place(user=user, **bet_arguments)
     )
-    # A record past its TTL no longer binds the key; it goes now so the key can be reused.
-    BetRequest.objects.filter(user=user, key=key, created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEY_TTL).delete()
     # An in-play bet is accepted for a decision, not yet taken: 202, replayed as 202.
     status = 202 if bet.status == BetStatus.PENDING else 201
     return BetRequest.objects.create(
@@ -78,15 +76,28 @@ def bet_place_idempotent(
     record = bet_request_find(user_id=user.pk, key=key)
     if record is not None:
         return bet_request_replay(record=record, fingerprint=fingerprint), True
-    try:
-        return _bet_place_recorded(
-            user=user, key=key, fingerprint=fingerprint, render=render, bet_arguments=bet_arguments
-        ), False
-    except IntegrityError:
-        record = bet_request_find(user_id=user.pk, key=key)
-        if record is None:
-            raise
-        return bet_request_replay(record=record, fingerprint=fingerprint), True
+    for attempt in range(2):
+        try:
+            return _bet_place_recorded(
+                user=user, key=key, fingerprint=fingerprint, render=render, bet_arguments=bet_arguments
+            ), False
+        except IntegrityError:
+            record = bet_request_find(user_id=user.pk, key=key)
+            if record is not None:
+                return bet_request_replay(record=record, fingerprint=fingerprint), True
+            # No live record holds the key, so the conflict is a record past its TTL that the
+            # hourly purge has not reached yet: it binds nothing any more. It goes here, on this
+            # rare path, rather than by a DELETE on every bet; then the bet is placed afresh.
+            if attempt or not bet_request_expired_delete(user_id=user.pk, key=key):
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def bet_request_expired_delete(*, user_id: int, key: str) -> int:
+    """Delete the user's record of `key` if it is past its TTL; returns how many went (0 or 1)."""
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    deleted, _ = BetRequest.objects.filter(user_id=user_id, key=key, created_at__lt=cutoff).delete()
+    return deleted
 
 
 def bet_requests_purge_expired() -> int:
