@@ -10,7 +10,9 @@ provider has not confirmed. A hold ends once: released (`wallet_hold_release`) o
 as a debit (`wallet_hold_capture`).
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -52,14 +54,16 @@ def wallet_open(*, user: User, credit: Decimal | None = None) -> Wallet:
     return wallet
 
 
-def wallet_lock(*, user_id: int) -> Wallet:
+def wallet_lock(*, user_id: int, annotations: Mapping[str, Any] | None = None) -> Wallet:
     """The user's wallet row, locked until the end of the transaction (opened empty if the
-    user has none, e.g. a superuser made with `createsuperuser`)."""
+    user has none, e.g. a superuser made with `createsuperuser`). `annotations` are read in
+    the same statement (what the caller would otherwise ask in statements of their own)."""
+    locked = Wallet.objects.select_for_update().annotate(**(annotations or {}))
     try:
-        return Wallet.objects.select_for_update().get(user_id=user_id)
+        return locked.get(user_id=user_id)
     except Wallet.DoesNotExist:
         Wallet.objects.get_or_create(user_id=user_id)  # a concurrent creator wins the race harmlessly
-        return Wallet.objects.select_for_update().get(user_id=user_id)
+        return locked.get(user_id=user_id)
 
 
 def wallet_post(

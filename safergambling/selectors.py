@@ -4,13 +4,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Q, QuerySet, Sum, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from betting.models import BET_LEDGER_KINDS, LedgerEntry
 from safergambling.models import AuditEntry, Limit, Profile, Restriction, RestrictionKind
 
 DEFAULT_REALITY_CHECK_MINUTES = 60
+
+
+# The names under which `bet_rules_annotations` marks a row read with them.
+BREAK_IN_FORCE = "safer_gambling_break_in_force"
+BET_LIMITS_EXIST = "safer_gambling_bet_limits_exist"
+
+
+def bet_rules_annotations(*, kinds: tuple[str, ...], now: datetime) -> dict[str, Exists]:
+    """Annotations for a query on a row with the account's `user_id` (its wallet): whether a
+    break is in force at `now`, and whether the account has a limit of one of `kinds`. Read in
+    the statement that locks the wallet, they spare a bet by an account without breaks and
+    limits (most of them) the two reads that would find none."""
+    account = OuterRef("user_id")
+    return {
+        BREAK_IN_FORCE: Exists(Restriction.objects.filter(user_id=account, starts_at__lte=now, ends_at__gt=now)),
+        BET_LIMITS_EXIST: Exists(Limit.objects.filter(user_id=account, kind__in=kinds)),
+    }
 
 
 def restriction_in_force(*, user_id: int, now: datetime | None = None) -> Restriction | None:

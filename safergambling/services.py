@@ -266,13 +266,21 @@ def deposit_allowed_check(*, wallet: Wallet, amount: Decimal, now: datetime | No
     limits_room_check(binding, used, amount, refusal=DepositLimitReached, what="A deposit", room_words="deposited")
 
 
+BET_LIMIT_KINDS = (LimitKind.STAKE, LimitKind.LOSS)
+
+
 def bet_allowed_check(*, wallet: Wallet, stake: Decimal, now: datetime | None = None) -> None:
     """Refuse a bet during a break (403), above the maximum stake (409 `stake_limit`), or past a
     loss limit (409 `loss_limit_reached`), counting the stake as lost. Call with the wallet row
-    locked. Costs two queries for an account without limits, three with a loss limit."""
+    locked. Costs two queries for an account without limits, three with a loss limit; none for
+    one without breaks and limits when the wallet was locked with `bet_rules_annotations(kinds=
+    BET_LIMIT_KINDS, now=now)` (placement does), which said so in the same statement."""
     now = now or timezone.now()
-    restriction_check(user_id=wallet.user_id, now=now)
-    binding = limits_binding(user_id=wallet.user_id, kinds=(LimitKind.STAKE, LimitKind.LOSS), now=now)
+    if getattr(wallet, selectors.BREAK_IN_FORCE, True):
+        restriction_check(user_id=wallet.user_id, now=now)
+    if not getattr(wallet, selectors.BET_LIMITS_EXIST, True):
+        return
+    binding = limits_binding(user_id=wallet.user_id, kinds=BET_LIMIT_KINDS, now=now)
     for kind, _period, amount in binding:
         if kind == LimitKind.STAKE and stake > amount:
             raise StakeLimitExceeded(
