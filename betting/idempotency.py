@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from betting.accumulators import accumulator_place
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest, BetStatus
-from betting.placement import bet_place
+from betting.placement import bet_place_in_transaction
 
 MAX_KEY_LENGTH = 200
 
@@ -59,7 +59,7 @@ def _bet_place_recorded(
     bet = (
         accumulator_place(user=user, **bet_arguments)
         if "legs" in bet_arguments
-        else bet_place(user=user, **bet_arguments)
+        else bet_place_in_transaction(user=user, **bet_arguments)
     )
     # An in-play bet is accepted for a decision, not yet taken: 202, replayed as 202.
     status = 202 if bet.status == BetStatus.PENDING else 201

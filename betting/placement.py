@@ -7,6 +7,8 @@ Lock order, everywhere: the match row first, then any wallet row. Taking them in
 is what keeps a bet and a settlement on the same match from deadlocking.
 """
 
+import inspect
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -225,6 +227,13 @@ def selection_price_check(
             **context,
         )
     return current
+
+
+# `bet_place` without its own `atomic`: for a caller that has opened the transaction and writes
+# in it after the bet (the idempotency record), which a nested `atomic` would cost a SAVEPOINT
+# and a RELEASE, one of them under the match row lock. A refusal raised inside rolls the
+# caller's whole transaction back, as it would `bet_place`'s.
+bet_place_in_transaction: Callable[..., Bet] = inspect.unwrap(bet_place)
 
 
 def market_open_check(match: Match, market: str) -> Market:

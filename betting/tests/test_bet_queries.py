@@ -19,14 +19,14 @@ pytestmark = pytest.mark.django_db
 
 # A bet by an account without safer-gambling limits, signed in with a JWT:
 #   the user (JWT authentication), the key's earlier record (idempotency),
-#   SAVEPOINT x2 (the test's own transaction makes both atomic blocks savepoints; in production
-#   the outer one is BEGIN ... COMMIT and the inner one a savepoint),
+#   SAVEPOINT (the test's own transaction makes the bet's atomic block a savepoint; in
+#   production it is BEGIN ... COMMIT),
 #   the match row locked, its market row, the bets since the last recompute (maximum stake),
 #   the wallet row locked with whether the account has a break or limits (safer gambling),
 #   the match's bet sequence, the bet, the wallet's balance, the ledger entry,
-#   RELEASE SAVEPOINT, the key's record, RELEASE SAVEPOINT.
+#   the key's record, RELEASE SAVEPOINT.
 # No DELETE of expired keys: the periodic purge does that, off the request path.
-BET_STATEMENTS = 15
+BET_STATEMENTS = 13
 
 
 def test_a_bet_runs_a_fixed_number_of_statements(user, match) -> None:
