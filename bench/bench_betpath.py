@@ -96,16 +96,22 @@ class Phase:
     failed: int
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of the processes so far (a process gone counts nothing)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each process so far (a process gone is left out)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+    return used
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between the two readings by the processes alive at the second: one started in
+    between (a database connection opened anew) counts from zero; one that ended is lost."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children(pid: int, count: int) -> list[int]:
@@ -272,9 +278,12 @@ def odds_versions(stack: Stack) -> int:
 
 
 def run_phase(stack: Stack, servers: Servers, load: Load, phase: str, profile: bool = False) -> Phase:
-    postgres = servers.postgres_pids()
-    workers = servers.worker_pids()
-    before = (cpu_seconds(servers.gunicorn_pids), cpu_seconds(postgres), cpu_seconds(workers), odds_versions(stack))
+    before = (
+        cpu_seconds(servers.gunicorn_pids),
+        cpu_seconds(servers.postgres_pids()),
+        cpu_seconds(servers.worker_pids()),
+        odds_versions(stack),
+    )
     profiler = py_spy(servers.gunicorn_pids[0]) if profile else None
     started = time.monotonic()
     if phase == "open":
@@ -282,11 +291,11 @@ def run_phase(stack: Stack, servers: Servers, load: Load, phase: str, profile: b
     else:
         latencies, failed = asyncio.run(load.closed(phase, SECONDS))
     elapsed = time.monotonic() - started
-    gunicorn_cpu = cpu_seconds(servers.gunicorn_pids) - before[0]
-    postgres_cpu = cpu_seconds(postgres) - before[1]
+    gunicorn_cpu = cpu_since(before[0], cpu_seconds(servers.gunicorn_pids))
+    postgres_cpu = cpu_since(before[1], cpu_seconds(servers.postgres_pids()))
     # The worker's recomputes trail the bets: give them a moment, and charge it to the phase.
     time.sleep(1.0)
-    worker_cpu = cpu_seconds(workers) - before[2]
+    worker_cpu = cpu_since(before[2], cpu_seconds(servers.worker_pids()))
     versions = odds_versions(stack) - before[3]
     if profiler is not None:
         profiler.wait(timeout=60)
