@@ -4,6 +4,13 @@ replay by the same user within the TTL gets the first response instead of a seco
 Only accepted bets are recorded: a refused request wrote nothing, so its retry is judged
 afresh. Two concurrent requests with one key are serialised by the match row lock and the
 unique (user, key) constraint: the loser's transaction rolls back whole, then replays.
+
+A bet does not look for its key before it is placed: nearly every key is fresh, and that look
+would be one more statement on every bet. The unique constraint finds the replays instead. A
+replay is placed again, in a transaction that meets the first record at the insert and rolls
+back whole (nothing debited, nothing published), then answers the first response; a replay
+that the book would now refuse (the match has closed, the balance is spent) answers it too,
+since a refusal looks for the key before it is returned.
 """
 
 import hashlib
@@ -21,6 +28,7 @@ from betting.accumulators import accumulator_place
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest, BetStatus
 from betting.placement import bet_place_in_transaction
+from config.errors import ApplicationError
 
 MAX_KEY_LENGTH = 200
 
@@ -73,14 +81,17 @@ def bet_place_idempotent(
 ) -> tuple[BetRequest, bool]:
     """Place the bet once per (user, key). Returns the record of the first response and
     whether this call replayed it. Raises IdempotencyKeyReused on a different body."""
-    record = bet_request_find(user_id=user.pk, key=key)
-    if record is not None:
-        return bet_request_replay(record=record, fingerprint=fingerprint), True
     for attempt in range(2):
         try:
             return _bet_place_recorded(
                 user=user, key=key, fingerprint=fingerprint, render=render, bet_arguments=bet_arguments
             ), False
+        except ApplicationError:
+            # Refused now; but if the key was accepted before, the answer is the first one.
+            record = bet_request_find(user_id=user.pk, key=key)
+            if record is None:
+                raise
+            return bet_request_replay(record=record, fingerprint=fingerprint), True
         except IntegrityError:
             record = bet_request_find(user_id=user.pk, key=key)
             if record is not None:

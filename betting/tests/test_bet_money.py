@@ -123,6 +123,19 @@ def test_idempotency_key_replays_the_first_response_and_places_one_bet(user, use
     assert Bet.objects.count() == 1 and balance_of(user) == Decimal("990.00")
 
 
+def test_a_replay_answers_the_first_response_even_once_the_book_would_refuse_the_bet(user, user_client, match):
+    """A replay is placed again and meets its record at the insert; refused now (the match has
+    closed, the whole balance is staked), it still answers the first response, debits nothing."""
+    first = user_client.post("/api/bets/", bet_body(match, stake="1000.00"), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == 201 and balance_of(user) == Decimal("0.00")
+    Match.objects.filter(pk=match.pk).update(status="closed")
+    again = user_client.post("/api/bets/", bet_body(match, stake="1000.00"), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Bet.objects.count() == 1 and balance_of(user) == Decimal("0.00")
+    other_body = user_client.post("/api/bets/", bet_body(match, stake="5.00"), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert other_body.status_code == 422
+
+
 def test_the_same_key_with_another_body_is_422(user, user_client, match) -> None:
     user_client.post("/api/bets/", bet_body(match), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
     reply = user_client.post("/api/bets/", bet_body(match, stake="11.00"), format="json", HTTP_IDEMPOTENCY_KEY="key-1")

@@ -18,15 +18,16 @@ from betting.tests.factories import new_bet_key
 pytestmark = pytest.mark.django_db
 
 # A bet by an account without safer-gambling limits, signed in with a JWT:
-#   the user (JWT authentication), the key's earlier record (idempotency),
+#   the user (JWT authentication),
 #   SAVEPOINT (the test's own transaction makes the bet's atomic block a savepoint; in
 #   production it is BEGIN ... COMMIT),
 #   the match row locked, its market row, the bets since the last recompute (maximum stake),
 #   the wallet row locked with whether the account has a break or limits (safer gambling),
 #   the match's bet sequence, the bet, the wallet's balance, the ledger entry,
 #   the key's record, RELEASE SAVEPOINT.
-# No DELETE of expired keys: the periodic purge does that, off the request path.
-BET_STATEMENTS = 13
+# No look for the key's earlier record (the unique constraint finds replays) and no DELETE of
+# expired keys (the periodic purge does that, off the request path).
+BET_STATEMENTS = 12
 
 
 def test_a_bet_runs_a_fixed_number_of_statements(user, match) -> None:
