@@ -24,10 +24,11 @@ pytestmark = pytest.mark.django_db
 #   the match row locked, its market row, the bets since the last recompute (maximum stake),
 #   the wallet row locked with whether the account has a break or limits (safer gambling),
 #   the match's bet sequence, the bet, the wallet's balance, the ledger entry,
+#   the bet's legs (the answer lists an accumulator's legs: a single has none, yet asks),
 #   the key's record, RELEASE SAVEPOINT.
 # No look for the key's earlier record (the unique constraint finds replays) and no DELETE of
 # expired keys (the periodic purge does that, off the request path).
-BET_STATEMENTS = 12
+BET_STATEMENTS = 13
 
 
 def test_a_bet_runs_a_fixed_number_of_statements(user, match) -> None:
