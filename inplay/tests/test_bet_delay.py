@@ -99,6 +99,7 @@ def test_a_clean_delay_accepts_the_bet_and_debits_the_held_stake_once(
     in_play, user, user_client, published, django_capture_on_commit_callbacks
 ) -> None:
     bet = pending_bet(user_client, in_play, django_capture_on_commit_callbacks)
+    assert bet.decide_at is not None
     assert delay.bet_delay_decide(bet_id=bet.pk, now=bet.decide_at - timedelta(seconds=1)) is None  # early: nothing
     published.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,6 +114,7 @@ def test_a_clean_delay_accepts_the_bet_and_debits_the_held_stake_once(
     assert bet.delay.decision_ms == pytest.approx(6300, abs=500)
     # Decided once: a second task, or the sweep, changes nothing.
     assert decide_at_end(bet, late=1).status == BetStatus.OPEN
+    assert bet.decide_at is not None
     assert delay.bet_delay_sweep(now=bet.decide_at + timedelta(seconds=2)) == []
     assert LedgerEntry.objects.filter(bet=bet, kind=LedgerKind.STAKE).count() == 1
     assert ledger_audit() == []
@@ -241,6 +243,7 @@ def test_the_sweep_decides_the_bets_whose_task_was_lost(
 ) -> None:
     first = pending_bet(user_client, in_play, django_capture_on_commit_callbacks)
     second = pending_bet(user_client, in_play, django_capture_on_commit_callbacks)
+    assert first.decide_at is not None
     assert delay.bet_delay_sweep(now=first.decide_at - timedelta(seconds=1)) == []
     age(in_play, 7)
     assert sorted(delay.bet_delay_sweep()) == [first.pk, second.pk]
