@@ -109,6 +109,8 @@ async def test_private_events_reach_only_their_owner_and_settlement_pays(running
         assert accepted == {
             "type": "bet",
             "id": bet["id"],
+            "kind": "single",
+            "legs": [],
             "match": match_id,
             "market": "1x2",
             "selection": "home",
