@@ -24,6 +24,8 @@ from django.conf import settings
 
 from realtime.eventloop import install_reactor
 
+ASGI_SERVER_FLAG = "ODDSTREAM_ASGI_SERVER"
+
 
 def daphne_args(argv: list[str]) -> list[str]:
     """Daphne's command line: the project's options, then `argv`."""
@@ -44,6 +46,9 @@ def event_loop_install() -> None:
 def main(argv: list[str] | None = None) -> None:
     # As config.asgi: a server started without settings runs the production ones.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    # Read by the settings, which load below (event_loop_install) before Daphne's own modules
+    # are imported: this process serves ASGI, so no persistent database connections.
+    os.environ[ASGI_SERVER_FLAG] = "true"
     event_loop_install()  # before Daphne's server module installs a reactor on asyncio's own loop
     from daphne.cli import CommandLineInterface
 

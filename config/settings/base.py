@@ -132,12 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif "daphne.cli" in sys.modules:
+elif "daphne.cli" in sys.modules or env.bool("ODDSTREAM_ASGI_SERVER", default=False):
     # Under ASGI each HTTP request runs in a thread of its own, so a persistent connection is
     # never reused: it stays open until the garbage collector frees its thread's state (later
     # still with realtime/collector.py's thresholds), and PostgreSQL runs out of connections.
     # Django's docs: disable persistent connections under ASGI. (Consumers' database calls
-    # close theirs too.)
+    # close theirs too.) `python -m config.daphne` reads the settings before it imports
+    # Daphne's command line, so it says what it is in ODDSTREAM_ASGI_SERVER.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
