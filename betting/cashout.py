@@ -11,13 +11,17 @@ returns the same settled bet, and the bet row lock with the conditional update f
 two acceptances (or an acceptance and a settlement) at once settle it once. A cashed-out bet is
 `cashed_out`, which no settlement, first or corrected, ever moves.
 
+In play (a leg's match traded on its feed), the acceptance waits out the bet delay like a bet:
+it is recorded pending and answered 202, the stake stays with the bet, and a worker decides it
+once the delay is over (betting/cashout_delay.py).
+
 Lock order: the match rows of the bet's open legs (id order), the bet row, then the wallet: the
 order of settlement (match, then an accumulator's row, then wallets), so the two never deadlock.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
@@ -25,18 +29,20 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from betting import events
+from betting import events, jobs
 from betting.engine.accumulators import combined_odds
 from betting.engine.markets import CENT, DRAW_NO_BET, ONE_X_TWO, market
 from betting.errors import (
-    CashoutInPlay,
+    CashoutPending,
     CashoutQuoteExpired,
     CashoutQuoteNotFound,
+    CashoutRefused,
     CashoutUnavailable,
     MarketSuspended,
 )
 from betting.models import Bet, BetKind, BetStatus, CashoutQuote, LedgerKind, Market, MarketStatus, Match, MatchStatus
 from betting.wallets import wallet_lock, wallet_post
+from config.after_commit import on_commit_robust
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def win_factor(leg: Leg, rows: Mapping[tuple[int, str], Market]) -> Decimal:
 
 
 def cashout_offer(bet: Bet, legs: list[Leg], rows: Mapping[tuple[int, str], Market]) -> Decimal:
-    """The offer for `bet` now, or CashoutUnavailable / MarketSuspended / CashoutInPlay.
+    """The offer for `bet` now, or CashoutUnavailable / MarketSuspended.
 
     potential payout = stake x the combined odds of the legs not void (capped at 1,000);
     offer = potential payout x Π over open legs of their `win_factor` x (1 - CASHOUT_MARGIN),
@@ -98,21 +104,32 @@ def cashout_offer(bet: Bet, legs: list[Leg], rows: Mapping[tuple[int, str], Mark
 
 
 def leg_open_check(leg: Leg, row: Market) -> None:
-    """An open leg's market must be open and its match not in play (cash-out in play waits for
-    the bet delay): 409 `market_suspended`, `cashout_in_play` or `cashout_unavailable`."""
+    """An open leg's market must be open: 409 `market_suspended` or `cashout_unavailable`.
+
+    A match traded in play (on its feed) is offered, at its in-play probabilities; its
+    acceptance waits out the bet delay. One past its kick-off and not traded in play has no
+    price the book stands by: it waits for its result, `market_closed`."""
     match = row.match
-    if match.in_play or (match.status in (MatchStatus.OPEN, MatchStatus.SUSPENDED) and match.kickoff <= timezone.now()):
-        raise CashoutInPlay(f"Match {match.pk} is in play: cash-out in play is not offered yet.")
     if match.status == MatchStatus.SUSPENDED or row.status == MarketStatus.SUSPENDED:
         raise MarketSuspended(
             f"Market {row.key} of match {match.pk} is suspended: no cash-out until it reopens.",
             status=MarketStatus.SUSPENDED,
             reason=match.suspended_reason or "trader",
         )
-    if row.status != MarketStatus.OPEN:
+    if row.status != MarketStatus.OPEN or match.status != MatchStatus.OPEN:
         raise CashoutUnavailable(
             f"Market {row.key} of match {match.pk} is {row.status}: it waits for its result.", reason="market_closed"
         )
+    if not match.in_play and match.kickoff <= timezone.now():
+        raise CashoutUnavailable(
+            f"Match {match.pk} has kicked off and is not traded in play: it waits for its result.",
+            reason="market_closed",
+        )
+
+
+def in_play(legs: Iterable[Leg], rows: Mapping[tuple[int, str], Market]) -> bool:
+    """Whether an open leg's match is traded in play: then an acceptance waits out the bet delay."""
+    return any(rows[leg.match_id, leg.market].match.in_play for leg in legs if leg.status == BetStatus.OPEN)
 
 
 def market_rows(legs: Iterable[Leg]) -> dict[tuple[int, str], Market]:
@@ -145,41 +162,82 @@ def cashout_quote(*, user: User, bet_id: int) -> CashoutQuote:
 
 
 @transaction.atomic
-def cashout_accept(*, user: User, bet_id: int, quote_id: str) -> tuple[Bet, bool]:
-    """Settle the bet at the quote's amount, once. Returns the bet and whether this call
-    settled it (False: the quote had been accepted already, a retry: nothing moves).
+def cashout_accept(*, user: User, bet_id: int, quote_id: str) -> tuple[Bet, CashoutQuote, bool]:
+    """Accept the quote: pre-match, settle the bet at its amount now; in play, record the
+    acceptance pending for the bet delay (`quote.decide_at`) and ask a worker for its decision.
+    Returns the bet, the quote and whether this call changed anything (False: a retry of an
+    acceptance already settled or pending: nothing moves).
 
     Refused, nothing written: an unknown quote (404), an expired one (`cashout_quote_expired`),
     a bet no longer open or a leg lost (`cashout_unavailable`), a leg's market suspended
-    (`market_suspended`) or in play (`cashout_in_play`)."""
+    (`market_suspended`), another acceptance of the bet pending (`cashout_pending`), or this
+    quote's acceptance already refused after the delay (`cashout_refused`, with its `reason`)."""
     try:
-        quote = CashoutQuote.objects.get(pk=quote_id, bet_id=bet_id, bet__user=user)
+        found = CashoutQuote.objects.get(pk=quote_id, bet_id=bet_id, bet__user=user)
     except (CashoutQuote.DoesNotExist, ValueError):
         raise CashoutQuoteNotFound(f"No cash-out quote {quote_id} for your bet {bet_id}.") from None
-    unlocked = bet_of_user(user=user, bet_id=bet_id)
-    match_ids = sorted({leg.match_id for leg in legs_of(unlocked) if leg.status == BetStatus.OPEN})
-    list(Match.objects.select_for_update().filter(pk__in=match_ids).order_by("pk"))  # settlement's order
-    bet = bet_of_user(user=user, bet_id=bet_id, lock=True)
-    if quote.accepted_at is not None or CashoutQuote.objects.filter(pk=quote.pk, accepted_at__isnull=False).exists():
-        return bet, False  # accepted before: the same answer, nothing moves
+    bet = bet_and_matches_lock(bet_of_user(user=user, bet_id=bet_id))
+    quote = CashoutQuote.objects.get(pk=found.pk)  # as committed before the bet lock was granted
+    if quote.accepted_at is not None:
+        return bet, quote, False  # accepted before: the same answer, nothing moves
+    if quote.decide_at is not None:
+        if quote.decided_at is None:
+            return bet, quote, False  # pending: the same 202, one decision to come
+        raise CashoutRefused(
+            f"This cash-out was refused after the bet delay ({quote.reason}): ask for a new quote.",
+            reason=quote.reason,
+        )
     if timezone.now() > quote.expires_at:
         raise CashoutQuoteExpired(f"The quote expired at {quote.expires_at.isoformat()}: ask for a new one.")
     legs = legs_of(bet)
-    cashout_offer(bet, legs, market_rows(legs))  # still open, no leg lost, no market suspended
+    rows = market_rows(legs)
+    cashout_offer(bet, legs, rows)  # still open, no leg lost, no market suspended
+    if in_play(legs, rows):
+        cashout_pending_create(bet=bet, quote=quote)
+    else:
+        cashout_settle(bet=bet, quote=quote, now=timezone.now())
+    return bet, quote, True
+
+
+def bet_and_matches_lock(bet: Bet) -> Bet:
+    """Lock the match rows of the bet's open legs (id order), then the bet's: settlement's order.
+    Returns the bet as read under its lock."""
+    match_ids = sorted({leg.match_id for leg in legs_of(bet) if leg.status == BetStatus.OPEN})
+    list(Match.objects.select_for_update().filter(pk__in=match_ids).order_by("pk"))
+    return Bet.objects.select_for_update().get(pk=bet.pk)
+
+
+def cashout_pending_create(*, bet: Bet, quote: CashoutQuote) -> None:
+    """Record the in-play acceptance pending until the end of the bet delay, and ask for its
+    decision then (called under the bet's lock). The stake stays with the bet meanwhile."""
+    if CashoutQuote.objects.filter(bet=bet, decide_at__isnull=False, decided_at__isnull=True).exists():
+        raise CashoutPending(f"A cash-out of bet {bet.pk} waits for its decision already.")
     now = timezone.now()
+    quote.requested_at, quote.decide_at = now, now + timedelta(seconds=settings.INPLAY_BET_DELAY_SECONDS)
+    quote.save(update_fields=["requested_at", "decide_at"])
+    events.cashout_decision_publish_on_commit(user_id=bet.user_id, quote=quote)
+    quote_id, countdown = str(quote.pk), settings.INPLAY_BET_DELAY_SECONDS + jobs.DECISION_GRACE_SECONDS
+    on_commit_robust(
+        "cashout_decide_request", lambda: jobs.cashout_decide_enqueue(quote_id=quote_id, countdown=countdown)
+    )
+
+
+def cashout_settle(*, bet: Bet, quote: CashoutQuote, now: datetime) -> None:
+    """Settle the bet `cashed_out` at the quote's amount: the one place money moves for a
+    cash-out (called under the bet's lock, the bet open)."""
     claimed = Bet.objects.filter(pk=bet.pk, status=BetStatus.OPEN).update(
         status=BetStatus.CASHED_OUT, payout=quote.amount, settled_at=now
     )
     if claimed != 1:  # cannot happen under the row lock; the conditional update backs it
         raise CashoutUnavailable(f"Bet {bet.pk} is no longer open.", reason="bet_not_open")
-    CashoutQuote.objects.filter(pk=quote.pk).update(accepted_at=now)
+    quote.accepted_at = now
+    quote.save(update_fields=["accepted_at"])
     bet.status, bet.payout, bet.settled_at = BetStatus.CASHED_OUT, quote.amount, now
-    wallet = wallet_lock(user_id=user.pk)
+    wallet = wallet_lock(user_id=bet.user_id)
     wallet_post(
         wallet=wallet, kind=LedgerKind.CASHOUT, amount=quote.amount, bet=bet, settlement_round=bet.settlement_round
     )
     events.bet_publish_on_commit(bet)
-    return bet, True
 
 
 def cashout_values(bets: list[Bet]) -> dict[int, tuple[Decimal | None, str]]:
@@ -193,7 +251,7 @@ def cashout_values(bets: list[Bet]) -> dict[int, tuple[Decimal | None, str]]:
             values[bet.pk] = (cashout_offer(bet, legs[bet.pk], rows), "")
         except CashoutUnavailable as exc:
             values[bet.pk] = (None, str(exc.extra.get("reason", exc.code)))
-        except (MarketSuspended, CashoutInPlay) as exc:
+        except MarketSuspended as exc:
             values[bet.pk] = (None, exc.code)
     return values
 

@@ -157,12 +157,20 @@ class CashoutUnavailable(BettingError):
     code = "cashout_unavailable"
 
 
-class CashoutInPlay(BettingError):
-    """A leg's match is in play: an in-play cash-out must go through the bet delay, which it
-    does not yet, so it is refused (docs/bet-types.md#cash-out)."""
+class CashoutPending(BettingError):
+    """Another acceptance of this bet waits out the bet delay in play: its decision comes first."""
 
     status_code = 409
-    code = "cashout_in_play"
+    code = "cashout_pending"
+
+
+class CashoutRefused(BettingError):
+    """The acceptance went through the bet delay and was refused (`reason`: `market_suspended`,
+    `market_closed`, `cashout_value_changed`, `timed_out`, `bet_not_open`, ...): asked again,
+    the same quote gives the same refusal."""
+
+    status_code = 409
+    code = "cashout_refused"
 
 
 class CashoutQuoteExpired(BettingError):

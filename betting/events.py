@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 
 from betting import streams as odds_streams
-from betting.models import Bet, BetKind, Market, Match
+from betting.models import Bet, BetKind, CashoutQuote, Market, Match
 from realtime.publisher import publish_on_commit
 from realtime.streams import PRIVATE
 
@@ -136,6 +136,31 @@ def cashout_frame(*, bet_id: int, value: Decimal | None, reason: str) -> dict[st
 
 def cashout_publish_on_commit(*, user_id: int, bet_id: int, value: Decimal | None, reason: str) -> None:
     publish_on_commit(PRIVATE, cashout_frame(bet_id=bet_id, value=value, reason=reason), user=user_id)
+
+
+def cashout_decision_status(quote: CashoutQuote) -> str:
+    """An in-play acceptance's state: `pending` until its decision, then `accepted` or `refused`."""
+    if quote.accepted_at is not None:
+        return "accepted"
+    return "pending" if quote.decided_at is None else "refused"
+
+
+def cashout_decision_frame(quote: CashoutQuote) -> dict[str, Any]:
+    """An in-play cash-out acceptance: pending for the bet delay, then its decision (with the
+    code of a refusal in `reason`)."""
+    return {
+        "type": "cashout_decision",
+        "bet": quote.bet_id,
+        "quote": str(quote.pk),
+        "amount": money(quote.amount),
+        "status": cashout_decision_status(quote),
+        "reason": quote.reason,
+        "decide_at": None if quote.decide_at is None else quote.decide_at.isoformat(),
+    }
+
+
+def cashout_decision_publish_on_commit(*, user_id: int, quote: CashoutQuote) -> None:
+    publish_on_commit(PRIVATE, cashout_decision_frame(quote), user=user_id)
 
 
 def wallet_frame(*, balance: Decimal, change: Decimal, reason: str) -> dict[str, Any]:

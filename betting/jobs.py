@@ -19,7 +19,12 @@ PURGE_IDEMPOTENCY_KEYS = "betting.purge_idempotency_keys"
 # The bet delay's decisions, on a queue of their own (`bet_delay`): a burst of in-play bets
 # waits behind neither odds recomputes nor goals, and delays neither.
 DECIDE_BET = "betting.decide_bet"
+# A delayed decision's task runs this long after the delay: a feed event received just before
+# the end of the delay has committed by then (the feed endpoint answers once it has).
+DECISION_GRACE_SECONDS = 0.25
 SWEEP_BET_DELAYS = "betting.sweep_bet_delays"
+# An in-play cash-out's decision after the same delay, on the same queue.
+DECIDE_CASHOUT = "betting.decide_cashout"
 
 
 def job_enqueue(name: str, *, countdown: float = 0, **kwargs: Any) -> None:
@@ -41,3 +46,7 @@ def match_settle_enqueue(*, match_id: int) -> None:
 
 def bet_decide_enqueue(*, bet_id: int, countdown: float) -> None:
     job_enqueue(DECIDE_BET, countdown=countdown, bet_id=bet_id)
+
+
+def cashout_decide_enqueue(*, quote_id: str, countdown: float) -> None:
+    job_enqueue(DECIDE_CASHOUT, countdown=countdown, quote_id=quote_id)

@@ -549,11 +549,25 @@ class CashoutQuote(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # In play, an acceptance waits out the bet delay: asked at `requested_at`, decided by a
+    # worker from `decide_at` on (null: pre-match, decided in the request). `decided_at` is
+    # when it was accepted or refused, and `reason` why it was refused (`market_suspended`,
+    # `cashout_value_changed`, ...; empty when accepted).
+    requested_at = models.DateTimeField(null=True, blank=True)
+    decide_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="cashout_quote_amount_positive"),
+            # One acceptance in play waits at a time for a bet: a second is refused `cashout_pending`.
+            models.UniqueConstraint(
+                fields=["bet"],
+                condition=models.Q(decide_at__isnull=False, decided_at__isnull=True),
+                name="cashout_one_pending_per_bet",
+            ),
             # A bet is cashed out once: at most one accepted quote.
             models.UniqueConstraint(
                 fields=["bet"], condition=models.Q(accepted_at__isnull=False), name="cashout_one_accepted_per_bet"

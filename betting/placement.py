@@ -174,14 +174,9 @@ def bet_pending_create(
     hold = wallet_hold(wallet=wallet, amount=stake, purpose="bet")
     BetDelay.objects.create(bet=bet, hold=hold, quoted_odds=quoted_odds, accept_odds_change=accept_odds_change)
     events.bet_publish_on_commit(bet)
-    bet_id, countdown = bet.pk, settings.INPLAY_BET_DELAY_SECONDS + DECISION_GRACE_SECONDS
+    bet_id, countdown = bet.pk, settings.INPLAY_BET_DELAY_SECONDS + jobs.DECISION_GRACE_SECONDS
     on_commit_robust("bet_decide_request", lambda: jobs.bet_decide_enqueue(bet_id=bet_id, countdown=countdown))
     return bet
-
-
-# The decision task runs this long after the delay: a feed event received just before the end
-# of the delay has committed by then (the feed endpoint answers once it has).
-DECISION_GRACE_SECONDS = 0.25
 
 
 def match_takes_bets_check(match: Match) -> None:

@@ -36,6 +36,7 @@ app.conf.task_routes = {
     betting_jobs.SETTLE_MATCH: {"queue": "settlement", "routing_key": "settlement"},
     betting_jobs.DECIDE_BET: {"queue": "bet_delay", "routing_key": "bet_delay"},
     betting_jobs.SWEEP_BET_DELAYS: {"queue": "bet_delay", "routing_key": "bet_delay"},
+    betting_jobs.DECIDE_CASHOUT: {"queue": "bet_delay", "routing_key": "bet_delay"},
     inplay_jobs.PROCESS_FEED_EVENTS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.REOPEN_MARKETS: {"queue": "feed", "routing_key": "feed"},
     inplay_jobs.SWEEP_FEED: {"queue": "feed", "routing_key": "feed"},

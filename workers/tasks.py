@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from accounts import jobs as accounts_jobs
-from betting import delay, idempotency, pricing, recompute, settlement
+from betting import cashout_delay, delay, idempotency, pricing, recompute, settlement
 from betting import jobs as betting_jobs
 from inplay import jobs as inplay_jobs
 from inplay import services as inplay_services
@@ -92,8 +92,19 @@ def decide_bet(bet_id: int) -> str | None:
 
 @shared_task(name=betting_jobs.SWEEP_BET_DELAYS)
 def sweep_bet_delays() -> list[int]:
-    """Decide the pending bets whose delay is over: their task was lost, or ran early."""
+    """Decide the pending bets and in-play cash-outs whose delay is over: their task was lost,
+    or ran early. Returns the bets decided."""
+    cashouts = cashout_delay.cashout_delay_sweep()
+    if cashouts:
+        logger.info("The sweep decided the in-play cash-outs of bets %s", cashouts)
     return delay.bet_delay_sweep()
+
+
+@shared_task(name=betting_jobs.DECIDE_CASHOUT, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def decide_cashout(quote_id: str) -> str | None:
+    """Accept or refuse an in-play cash-out once its delay is over. Safe to run twice, or late."""
+    quote = cashout_delay.cashout_decide(quote_id=quote_id)
+    return None if quote is None else quote.reason or "accepted"
 
 
 @shared_task(

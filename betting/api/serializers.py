@@ -400,5 +400,20 @@ class CashoutQuoteOutputSerializer(serializers.ModelSerializer[CashoutQuote]):
         fields = ["quote", "bet", "amount", "created_at", "expires_at"]
 
 
+class CashoutPendingOutputSerializer(serializers.ModelSerializer[CashoutQuote]):
+    """An in-play acceptance waiting out the bet delay (as its `cashout_decision` frames show it)."""
+
+    quote = serializers.UUIDField(source="id")
+    bet = serializers.IntegerField(source="bet_id")
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CashoutQuote
+        fields = ["quote", "bet", "amount", "status", "reason", "requested_at", "decide_at"]
+
+    def get_status(self, quote: CashoutQuote) -> str:
+        return events.cashout_decision_status(quote)
+
+
 class CashoutAcceptInputSerializer(JSONInputSerializer):
     quote = serializers.UUIDField(help_text="The id of a quote of this bet, within its validity.")

@@ -26,6 +26,7 @@ from betting.api.serializers import (
     BetInputSerializer,
     BetOutputSerializer,
     CashoutAcceptInputSerializer,
+    CashoutPendingOutputSerializer,
     CashoutQuoteOutputSerializer,
     MatchCreateInputSerializer,
     MatchOutputSerializer,
@@ -322,7 +323,8 @@ CASHOUT_REFUSALS = {
     409: error(
         "No cash-out now, nothing written: `cashout_unavailable` (with the `reason`: `bet_not_open`, `leg_lost`, "
         "`market_closed`, `not_priced`, `no_value`), `market_suspended` (a leg's market, with the `reason`), "
-        "`cashout_in_play` (a leg's match is in play: not offered yet), or `cashout_quote_expired`."
+        "`cashout_quote_expired`, `cashout_pending` (another acceptance of the bet waits for its decision in play), "
+        "or `cashout_refused` (this quote's acceptance was refused after the bet delay, with the `reason`)."
     ),
 }
 
@@ -346,17 +348,30 @@ class CashoutAcceptApi(APIView):
 
     @extend_schema(
         request=CashoutAcceptInputSerializer,
-        responses={200: BetOutputSerializer, 400: BAD_REQUEST, **CASHOUT_REFUSALS},
-        summary="Accept a cash-out quote: the bet is settled `cashed_out` at the quoted amount, once. The same quote "
-        "again returns the bet as settled (`Idempotent-Replayed: true`) and moves nothing.",
+        responses={
+            200: BetOutputSerializer,
+            202: OpenApiResponse(
+                response=CashoutPendingOutputSerializer,
+                description="In play: the acceptance is `pending` for the bet delay (until `decide_at`); the bet "
+                "stays open. Its decision comes as a `cashout_decision` frame on the bettor's private feed.",
+            ),
+            400: BAD_REQUEST,
+            **CASHOUT_REFUSALS,
+        },
+        summary="Accept a cash-out quote: the bet is settled `cashed_out` at the quoted amount, once (in play, after "
+        "the bet delay: 202). The same quote again returns the same answer (`Idempotent-Replayed: true`) and "
+        "moves nothing.",
     )
     def post(self, request: Request, pk: int) -> Response:
         serializer = CashoutAcceptInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        bet, settled = cashout.cashout_accept(
+        bet, quote, changed = cashout.cashout_accept(
             user=request.user,  # type: ignore[arg-type]
             bet_id=pk,
             quote_id=str(serializer.validated_data["quote"]),
         )
-        headers = None if settled else {"Idempotent-Replayed": "true"}
+        headers = None if changed else {"Idempotent-Replayed": "true"}
+        if quote.accepted_at is None:
+            pending = CashoutPendingOutputSerializer(quote).data
+            return Response(pending, status=status.HTTP_202_ACCEPTED, headers=headers)
         return Response(BetOutputSerializer(bet).data, headers=headers)

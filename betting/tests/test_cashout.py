@@ -102,7 +102,7 @@ def test_an_expired_quote_is_refused(api_client) -> None:
     assert balance_of(user) == Decimal("990.00")
 
 
-def test_cash_out_is_refused_while_a_market_is_suspended_in_play_or_after_a_lost_leg(
+def test_cash_out_is_refused_while_a_market_is_suspended_after_kick_off_or_after_a_lost_leg(
     api_client, django_capture_on_commit_callbacks
 ) -> None:
     user, first, second = UserFactory(), MatchFactory(), MatchFactory()
@@ -113,9 +113,16 @@ def test_cash_out_is_refused_while_a_market_is_suspended_in_play_or_after_a_lost
     for reply in (quote(api_client, bet), accept(api_client, bet, quote_id)):
         assert (reply.status_code, reply.json()["code"]) == (409, "market_suspended")
     match_transition(match_id=first.pk, status=MatchStatus.OPEN)
-    Match.objects.filter(pk=first.pk).update(in_play=True)
-    assert (quote(api_client, bet).status_code, quote(api_client, bet).json()["code"]) == (409, "cashout_in_play")
-    Match.objects.filter(pk=first.pk).update(in_play=False)
+    # Kicked off and not traded in play: no price the book stands by, it waits for its result.
+    kickoff = first.kickoff
+    Match.objects.filter(pk=first.pk).update(kickoff=timezone.now() - timedelta(minutes=1))
+    reply = quote(api_client, bet)
+    assert (reply.status_code, reply.json()["code"], reply.json()["reason"]) == (
+        409,
+        "cashout_unavailable",
+        "market_closed",
+    )
+    Match.objects.filter(pk=first.pk).update(kickoff=kickoff)
 
     acca = accumulator_place(
         user=user,

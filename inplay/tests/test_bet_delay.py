@@ -120,14 +120,15 @@ def test_a_clean_delay_accepts_the_bet_and_debits_the_held_stake_once(
     assert ledger_audit() == []
 
 
-@pytest.mark.parametrize(
-    ("kind", "fields"),
-    [
-        ("goal", {"team": "away", "minute": 9}),
-        ("red_card", {"team": "home", "minute": 9}),
-        ("penalty", {"team": "away"}),
-    ],
-)
+# The feed's events that interrupt a delay, with their fields: (kind, fields).
+MATERIAL_EVENTS = [
+    ("goal", {"team": "away", "minute": 9}),
+    ("red_card", {"team": "home", "minute": 9}),
+    ("penalty", {"team": "away"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "fields"), MATERIAL_EVENTS)
 def test_a_material_event_during_the_delay_rejects_the_bet_and_releases_its_hold(
     in_play, feed, user, user_client, published, django_capture_on_commit_callbacks, kind, fields
 ) -> None:

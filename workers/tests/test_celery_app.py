@@ -26,6 +26,7 @@ JOB_NAMES = {
     inplay_jobs.SWEEP_FEED,
     betting_jobs.DECIDE_BET,
     betting_jobs.SWEEP_BET_DELAYS,
+    betting_jobs.DECIDE_CASHOUT,
     inplay_jobs.REPRICE_IN_PLAY,
     teammodel_jobs.REFIT_RATINGS,
 }
@@ -41,6 +42,7 @@ EXPECTED_QUEUE = {
     inplay_jobs.SWEEP_FEED: "feed",
     betting_jobs.DECIDE_BET: "bet_delay",
     betting_jobs.SWEEP_BET_DELAYS: "bet_delay",
+    betting_jobs.DECIDE_CASHOUT: "bet_delay",
     inplay_jobs.REPRICE_IN_PLAY: "odds",  # it only asks for recomputes, on `odds`
     teammodel_jobs.REFIT_RATINGS: "default",
 }
@@ -73,6 +75,7 @@ def test_the_tasks_are_registered_under_their_job_names() -> None:
     assert tasks.refit_ratings.name == teammodel_jobs.REFIT_RATINGS
     assert tasks.decide_bet.name == betting_jobs.DECIDE_BET
     assert tasks.sweep_bet_delays.name == betting_jobs.SWEEP_BET_DELAYS
+    assert tasks.decide_cashout.name == betting_jobs.DECIDE_CASHOUT
 
 
 def test_five_queues_each_bound_to_its_own_exchange_and_routing_key() -> None:

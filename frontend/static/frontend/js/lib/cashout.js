@@ -3,7 +3,8 @@
 
 const REASON_WORDS = {
   market_suspended: "suspended for a moment",
-  cashout_in_play: "not offered in play",
+  cashout_value_changed: "its value moved down",
+  timed_out: "not decided in time",
   market_closed: "waiting for the result",
   leg_lost: "a leg has lost",
   bet_not_open: "settled",
@@ -25,18 +26,28 @@ export function interpretQuote({ status, body = {} }) {
   return { kind: "refused", text: refusalText(status, body) };
 }
 
-// An acceptance's reply: {kind: "cashed_out", bet} or {kind: "refused", text}. A replayed
-// acceptance is the same cashed-out bet.
+// An acceptance's reply: {kind: "cashed_out", bet}, {kind: "pending", text} (in play: decided
+// after the bet delay, by a `cashout_decision` frame) or {kind: "refused", text}. A replayed
+// acceptance is the same answer.
 export function interpretAccept({ status, body = {} }) {
   if (status === 200) return { kind: "cashed_out", bet: body };
+  if (status === 202) return { kind: "pending", text: `Cash-out of ${body.amount} requested: in play, it is confirmed in a few seconds.` };
   return { kind: "refused", text: refusalText(status, body) };
+}
+
+// What a `cashout_decision` frame (an in-play acceptance after the bet delay) tells the bettor.
+export function decisionText({ status, amount, reason }) {
+  if (status === "accepted") return `Cashed out for ${amount}.`;
+  if (status === "pending") return `Cash-out of ${amount} requested: in play, it is confirmed in a few seconds.`;
+  return `Cash-out refused: ${REASON_WORDS[reason] || reason || "not offered now"}. The bet stays open.`;
 }
 
 function refusalText(status, body) {
   if (status === 0) return "No answer from the server: press again (the same quote cashes out at most once).";
   if (body.code === "cashout_quote_expired") return "The offer expired: press again for a new one.";
   if (body.code === "market_suspended") return "A market of this bet is suspended: try again when it reopens.";
-  if (body.code === "cashout_in_play") return "Cash-out is not offered while a match is in play.";
+  if (body.code === "cashout_pending") return "A cash-out of this bet is waiting for its decision.";
+  if (body.code === "cashout_refused") return `Cash-out refused: ${REASON_WORDS[body.reason] || body.reason}. Ask for a new offer.`;
   if (body.code === "cashout_unavailable") return `No cash-out: ${REASON_WORDS[body.reason] || body.detail || "not offered now"}.`;
   return body.detail || `Cash-out refused (HTTP ${status}).`;
 }

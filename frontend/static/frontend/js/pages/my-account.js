@@ -2,7 +2,7 @@
 // socket (session cookie) settle bets and move the balance in place.
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
-import { cashoutButton, interpretAccept, interpretQuote } from "../lib/cashout.js";
+import { cashoutButton, decisionText, interpretAccept, interpretQuote } from "../lib/cashout.js";
 import { formatOdds } from "../lib/format.js";
 import { pickName } from "../lib/markets.js";
 
@@ -131,7 +131,7 @@ async function onCashoutPress(button) {
     }
     note.textContent = reply.text;
     button.textContent = "Cash out";
-    button.disabled = false;
+    button.disabled = reply.kind === "pending"; // in play: the decision frame says what came of it
     return;
   }
   const quote = interpretQuote(await apiFetch("POST", `/api/bets/${betId}/cashout/quote/`));
@@ -151,6 +151,16 @@ async function onCashoutPress(button) {
   }, Math.max(0, new Date(quote.expiresAt) - Date.now()));
 }
 
+// An in-play acceptance's decision after the bet delay: accepted (the bet frame settles the row)
+// or refused (the bet stays open, and its button offers again).
+function onCashoutDecision(frame) {
+  const cell = betsBody?.querySelector(`tr[data-bet-id="${frame.bet}"] .cashout`);
+  const note = cell?.querySelector(".cashout-note");
+  if (note) note.textContent = decisionText(frame);
+  const button = cell?.querySelector(".cashout-button");
+  if (button && frame.status === "refused") button.disabled = false;
+}
+
 betsBody?.addEventListener("click", (event) => {
   const button = event.target.closest(".cashout-button");
   if (button && !button.disabled) onCashoutPress(button);
@@ -159,5 +169,6 @@ betsBody?.addEventListener("click", (event) => {
 const stream = pageStream("/ws/odds/"); // any socket of the user gets their private events
 stream.addEventListener("bet", (event) => onBet(event.detail));
 stream.addEventListener("cashout", (event) => onCashout(event.detail));
+stream.addEventListener("cashout_decision", (event) => onCashoutDecision(event.detail));
 stream.addEventListener("wallet", (event) => onWallet(event.detail));
 stream.start();
