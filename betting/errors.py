@@ -119,6 +119,13 @@ class SelectionClosed(BettingError):
     code = "selection_closed"
 
 
+class SelectionDecided(SelectionClosed):
+    """In play, the score has already decided the selection (over 0.5 once a goal is in):
+    `outcome` says how it ends."""
+
+    code = "selection_decided"
+
+
 class StakeTooHigh(BettingError):
     """The stake exceeds what the market's liability limit allows on the selection:
     `max_stake` says how much it does."""

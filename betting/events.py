@@ -36,13 +36,15 @@ def live_of(match: Match) -> dict[str, Any] | None:
 
 def markets_state(rows: Iterable[Market]) -> dict[str, Any]:
     """Every market of a match, in the catalogue's order: `markets` {key: {selection: price}},
-    `market_status` {key: status} and `max_stakes` {key: {selection: "amount"}} (money as
-    strings, null where the selection is closed)."""
+    `market_status` {key: status}, `max_stakes` {key: {selection: "amount"}} (money as
+    strings, null where the selection is closed) and, in play, `decided` {key: {selection:
+    "won" | "lost" | "void"}}: only the markets with a selection the score has decided."""
     rows = sorted(rows, key=lambda row: row.position)
     return {
         "markets": {row.key: prices_as_numbers(row.prices) for row in rows},
         "market_status": {row.key: row.status for row in rows},
         "max_stakes": {row.key: dict(row.max_stakes) for row in rows},
+        "decided": {row.key: dict(row.decided) for row in rows if row.decided},
     }
 
 

@@ -171,6 +171,9 @@ class Market(models.Model):
     probabilities = models.JSONField(default=dict)
     stakes = models.JSONField(default=dict)  # {selection: "100.00"}
     payouts = models.JSONField(default=dict)  # {selection: "210.0000"}
+    # In play, the selections the score has already decided, whatever the goals to come
+    # ({"over": "won", "under": "lost"} once a goal is in over 0.5): closed, with no price.
+    decided = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["match", "position"]

@@ -27,6 +27,7 @@ from betting.errors import (
     OddsChanged,
     OddsRequired,
     SelectionClosed,
+    SelectionDecided,
     StakeOutOfRange,
     StakeTooHigh,
 )
@@ -204,7 +205,16 @@ def selection_price_check(
     **context: object,
 ) -> Decimal:
     """The selection's current price, if it is open and the bettor's quote accepts it: 409
-    `selection_closed` or `odds_changed` (with the market's prices and `context`) if not."""
+    `selection_decided`, `selection_closed` or `odds_changed` (with the market's prices and
+    `context`) if not."""
+    outcome = row.decided.get(selection)
+    if outcome is not None:
+        raise SelectionDecided(
+            f"{row.key} {selection} is already {outcome}: the score has decided it.",
+            market=row.key,
+            outcome=outcome,
+            **context,
+        )
     price_text = row.prices.get(selection)
     if price_text is None:
         raise SelectionClosed(

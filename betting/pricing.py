@@ -15,7 +15,7 @@ it the same way (docs/in-play.md, "Prices in play").
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,7 @@ from django.utils import timezone
 from betting import events
 from betting.cashout import match_cashout_values_publish
 from betting.engine.book import DEFAULT_MARKET_PARAMS, BookParams, MarketParams, MarketQuote, price_markets
-from betting.engine.markets import ONE_X_TWO, match_markets
+from betting.engine.markets import ONE_X_TWO, decided_selections, match_markets
 from betting.engine.money import BookTotals
 from betting.models import Bet, BetLeg, Market, Match, OddsVersion
 from betting.priors import Distribution, prior_matrix
@@ -125,9 +125,34 @@ def pricing_distribution(match: Match, now: datetime | None = None) -> Distribut
 
 def match_quotes(match: Match, money: Mapping[str, BookTotals]) -> dict[str, MarketQuote]:
     """Every market of `match` priced from its score distribution (the prior, or in play the
-    final score given the state) and `money`: the engine only."""
+    final score given the state) and `money`: the engine only. In play, a selection the score
+    has decided (`match_decided`) is closed, whatever the engine made of it."""
     markets = match_markets(match.asian_handicap_lines)
-    return price_markets(pricing_distribution(match), markets, money, book_params())
+    quotes = price_markets(pricing_distribution(match), markets, money, book_params())
+    for key, decided in match_decided(match).items():
+        quote = quotes[key]
+        quotes[key] = replace(
+            quote,
+            prices={s: None if s in decided else p for s, p in quote.prices.items()},
+            max_stakes={s: None if s in decided else m for s, m in quote.max_stakes.items()},
+        )
+    return quotes
+
+
+def match_decided(match: Match, now: datetime | None = None) -> dict[str, dict[str, str]]:
+    """In play, the selections of each market that the score has decided whatever the goals to
+    come ({"over_under_0_5": {"over": "won", "under": "lost"}, ...}); none before the kick-off.
+    They take no bet, and the settlement at full time gives them the same outcome (the final
+    score is at least this one)."""
+    state = in_play_state(match, now)
+    if state is None:
+        return {}
+    found = {}
+    for market in match_markets(match.asian_handicap_lines):
+        decided = decided_selections(market, state.home_goals, state.away_goals)
+        if decided:
+            found[market.key] = decided
+    return found
 
 
 def market_row_values(quote: MarketQuote) -> dict[str, Any]:
@@ -166,6 +191,7 @@ class PricedOdds:
     counted_to: int  # the match's bet_sequence when it was read: every bet up to it is counted
     rows: list[Market]  # the match's markets, with their new totals
     quotes: dict[str, MarketQuote]
+    decided: dict[str, dict[str, str]]  # in play: the selections the score has decided, by market
     first_bet_at: datetime | None
 
 
@@ -234,9 +260,13 @@ def odds_price(match: Match, *, reprice: bool = False) -> PricedOdds | None:
             row.stakes = {s: f"{v:.2f}" for s, v in money[row.key].stakes.items()}
             row.payouts = {s: f"{v:.4f}" for s, v in money[row.key].payouts.items()}
     quotes = match_quotes(match, money)
+    decided = match_decided(match)
     unchanged = (
         row.key not in quotes
-        or market_row_values(quotes[row.key]) == {"prices": row.prices, "max_stakes": row.max_stakes}
+        or (
+            market_row_values(quotes[row.key]) == {"prices": row.prices, "max_stakes": row.max_stakes}
+            and decided.get(row.key, {}) == row.decided
+        )
         for row in rows
     )
     if no_new_bets and all(unchanged):
@@ -246,6 +276,7 @@ def odds_price(match: Match, *, reprice: bool = False) -> PricedOdds | None:
         counted_to=match.bet_sequence,
         rows=rows,
         quotes=quotes,
+        decided=decided,
         first_bet_at=new_bets[0][4] if new_bets else None,
     )
 
@@ -282,7 +313,8 @@ def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
             for name, value in market_row_values(priced.quotes[row.key]).items():
                 setattr(row, name, value)
             row.probabilities = market_row_probabilities(priced.quotes[row.key])
-    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "probabilities", "stakes", "payouts"])
+            row.decided = priced.decided.get(row.key, {})
+    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "probabilities", "stakes", "payouts", "decided"])
     one_x_two_mirror(match, priced.quotes[ONE_X_TWO])
     match.bets_counted = priced.counted_to
     match.odds_version += 1

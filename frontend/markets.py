@@ -32,6 +32,8 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("correct-score", "Correct score", (CORRECT_SCORE,)),
 )
 MISSING = "\u2013"  # an en dash: a price the page does not have
+# What a decided selection shows in place of its price (lib/markets.js says the same).
+DECIDED_WORDS = {"won": "Won", "lost": "Lost", "void": "Void"}
 
 
 def _goals(line: float) -> str:
@@ -101,6 +103,7 @@ class SelectionView:
     price: str  # "2.10", or a dash while closed
     max_stake: str  # "2500.00", or "" while closed
     bettable: bool
+    decided: str = ""  # in play, "won" or "lost" once the score has decided it: shown for the price
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,11 @@ class MarketView:
     name: str
     status: str  # the market's status as the bettor sees it: its match's when that one is not open
     selections: tuple[SelectionView, ...]
+
+    @property
+    def decided(self) -> bool:
+        """Every selection decided by the score (over 0.5 once a goal is in)."""
+        return all(selection.decided for selection in self.selections)
 
 
 @dataclass(frozen=True)
@@ -134,13 +142,19 @@ def market_view(match: Match, row: Market) -> MarketView:
     for selection in market(row.key).selections:
         price = row.prices.get(selection)
         stake = row.max_stakes.get(selection)
+        decided = row.decided.get(selection, "")
+        if decided:
+            shown = DECIDED_WORDS.get(decided, decided)
+        else:
+            shown = MISSING if price is None else f"{Decimal(str(price)):.2f}"
         selections.append(
             SelectionView(
                 key=selection,
                 name=selection_name(row.key, selection, match.home_team, match.away_team),
-                price=MISSING if price is None else f"{Decimal(str(price)):.2f}",
-                max_stake="" if stake is None else str(stake),
-                bettable=status == "open" and price is not None,
+                price=shown,
+                max_stake="" if stake is None or decided else str(stake),
+                bettable=status == "open" and price is not None and not decided,
+                decided=decided,
             )
         )
     return MarketView(

@@ -67,6 +67,14 @@ MARKET_FIELDS_SCHEMA: dict[str, Any] = {
                 "additionalProperties": {"type": "string", "nullable": True, "format": "decimal", "example": "2500.00"},
             },
         },
+        "decided": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["won", "lost", "void"]},
+            },
+            "example": {"over_under_0_5": {"over": "won", "under": "lost"}},
+        },
     },
 }
 
@@ -81,6 +89,9 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
     markets = serializers.SerializerMethodField(help_text="Every market's prices by key (null: closed).")
     market_status = serializers.SerializerMethodField(help_text="Every market's status by key.")
     max_stakes = serializers.SerializerMethodField(help_text="The largest stake each selection takes now.")
+    decided = serializers.SerializerMethodField(
+        help_text="In play, the selections the score has already decided (closed): only the markets with one."
+    )
 
     class Meta:
         model = Match
@@ -99,6 +110,7 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
             "markets",
             "market_status",
             "max_stakes",
+            "decided",
             "opening_odds",
             "version",
             "bets",
@@ -134,6 +146,10 @@ class MatchOutputSerializer(serializers.ModelSerializer[Match]):
     @extend_schema_field(MARKET_FIELDS_SCHEMA["properties"]["max_stakes"])
     def get_max_stakes(self, obj: Match) -> dict[str, Any]:
         return markets_state_of(obj)["max_stakes"]
+
+    @extend_schema_field(MARKET_FIELDS_SCHEMA["properties"]["decided"])
+    def get_decided(self, obj: Match) -> dict[str, Any]:
+        return markets_state_of(obj)["decided"]
 
 
 def markets_state_of(match: Match) -> dict[str, Any]:

@@ -254,6 +254,7 @@ class BetListCreateApi(APIView):
                 "Refused by the book, nothing debited: `odds_changed` (with the market's current `odds` and the "
                 "`version`), `stake_too_high` (with the `max_stake` the selection takes now), `market_suspended` "
                 "(with the `reason`: goal, red_card, penalty or trader), `market_closed`, `selection_closed`, "
+                "`selection_decided` (in play, with the `outcome` the score already gave it), "
                 "`match_not_open` (with its `status`), `match_started`, `insufficient_funds` (with the `balance` "
                 "and `available`), or the account's own limits: `stake_limit` (with `max_stake`), "
                 "`loss_limit_reached` (with `period`, `limit`, `remaining`). An accumulator's refusals name the "

@@ -130,6 +130,34 @@ def _outcome(market: Market, selection: str, home: int, away: int) -> str:
     raise UnknownMarket(f"Unknown market kind {market.kind!r}.")
 
 
+# Goals either side that a decided outcome is checked over, beyond the goal difference: enough
+# to cross every line the catalogue has from any score (a ±9.5 handicap whichever side leads,
+# the 4.5 total, correct scores up to 4 goals a side).
+DECIDED_HORIZON = MAX_GOALS
+
+
+@lru_cache(maxsize=8192)
+def decided_outcome(market: Market, selection: str, home: int, away: int) -> str | None:
+    """The outcome a bet on `selection` has whatever the rest of the match brings, once the score
+    is `home`-`away` in play: WON, LOST or VOID when every final score still possible (each side's
+    goals can only rise) gives it, None while the goals to come can change it.
+
+    Over 0.5 is won once a goal is in; both teams to score "yes" once both have scored; a correct
+    score below the current one is lost. A disallowed goal lowers the score again: a decided
+    outcome is the current score's, and the settlement reads the final one (`Market.outcome`),
+    which never disagrees with it while the score only rises."""
+    horizon = abs(home - away) + DECIDED_HORIZON
+    homes, aways = range(home, home + horizon + 1), range(away, away + horizon + 1)
+    outcomes = {market.outcome(selection, h, a) for h in homes for a in aways}
+    return outcomes.pop() if len(outcomes) == 1 else None
+
+
+def decided_selections(market: Market, home: int, away: int) -> dict[str, str]:
+    """The selections of `market` already decided at `home`-`away`, with their outcome."""
+    found = {selection: decided_outcome(market, selection, home, away) for selection in market.selections}
+    return {selection: outcome for selection, outcome in found.items() if outcome is not None}
+
+
 def one_x_two() -> Market:
     return Market(ONE_X_TWO, ONE_X_TWO, ("home", "draw", "away"))
 

@@ -45,6 +45,7 @@ async def test_snapshot_on_connect_then_subscribe_adds_matches() -> None:
         "markets",
         "market_status",
         "max_stakes",
+        "decided",
         "status",
         "suspended_reason",
         "live",

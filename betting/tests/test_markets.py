@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from betting import events, matches
-from betting.engine.markets import match_markets
+from betting.engine.markets import decided_outcome, decided_selections, match_markets
 from betting.models import Bet, BetStatus, LedgerEntry, Market, Match, MatchStatus, PriceOverride
 from betting.placement import bet_place
 from betting.pricing import match_odds_recompute
@@ -335,3 +337,33 @@ def test_snapshot_and_odds_frame_carry_every_market(match) -> None:
     assert len(frame["markets"]) == 15 and frame["market_status"]["correct_score"] == "open"
     assert frame["max_stakes"]["1x2"]["home"] is not None
     assert frame["markets"]["1x2"] == events.odds_as_numbers(match.current_prices)
+
+
+ALL_MARKETS = match_markets((-9.5, -2.5, -0.5, 0.5, 1.5, 9.5))
+GOALS = st.integers(min_value=0, max_value=30)
+
+
+@given(home=GOALS, away=GOALS, more_home=GOALS, more_away=GOALS)
+def test_a_decided_selection_settles_as_decided_whatever_the_goals_to_come(home, away, more_home, more_away) -> None:
+    """The settled-in-play marker never disagrees with the settlement: whatever final score
+    follows (each side's goals only rise), every decided selection ends as it said."""
+    final = (home + more_home, away + more_away)
+    for found in ALL_MARKETS:
+        for selection, outcome in decided_selections(found, home, away).items():
+            assert found.outcome(selection, *final) == outcome, (found.key, selection, home, away, final)
+
+
+def test_what_the_score_decides_in_play() -> None:
+    by_key = {found.key: found for found in ALL_MARKETS}
+    assert decided_selections(by_key["over_under_0_5"], 0, 0) == {}
+    assert decided_selections(by_key["over_under_0_5"], 1, 0) == {"over": "won", "under": "lost"}
+    assert decided_selections(by_key["over_under_2_5"], 2, 0) == {}
+    assert decided_selections(by_key["over_under_2_5"], 2, 1) == {"over": "won", "under": "lost"}
+    assert decided_selections(by_key["both_teams_to_score"], 3, 0) == {}
+    assert decided_selections(by_key["both_teams_to_score"], 1, 1) == {"yes": "won", "no": "lost"}
+    scores = decided_selections(by_key["correct_score"], 2, 0)
+    assert scores["0-0"] == scores["1-3"] == "lost" and "2-0" not in scores and "other" not in scores
+    assert decided_selections(by_key["correct_score"], 5, 0)["other"] == "won"
+    for key in ("1x2", "double_chance", "draw_no_bet", "asian_handicap_minus_9_5", "asian_handicap_plus_9_5"):
+        assert decided_selections(by_key[key], 4, 0) == {}, key  # a goal either side can still turn them
+    assert decided_outcome(by_key["over_under_4_5"], "under", 0, 0) is None

@@ -283,6 +283,7 @@ def test_odds_frame_carries_markets_and_is_json(match, user) -> None:
         "markets",
         "market_status",
         "max_stakes",
+        "decided",
         "status",
         "suspended_reason",
         "live",

@@ -171,6 +171,28 @@ def test_the_match_page_groups_the_markets_and_shows_a_suspension_with_its_reaso
     assert buttons and all(" disabled>" in button.split(">", 1)[0] + ">" for button in buttons)
 
 
+def test_the_match_page_shows_decided_selections_won_or_lost_and_not_bettable(client) -> None:
+    import re
+
+    from betting.models import Market
+
+    match = MatchFactory(home_team="Nantes", away_team="Lorient")
+    Market.objects.filter(match_id=match.pk, key="over_under_0_5").update(
+        prices={"over": None, "under": None}, decided={"over": "won", "under": "lost"}
+    )
+    Market.objects.filter(match_id=match.pk, key="correct_score").update(decided={"0-0": "lost"})
+    body = client.get(f"/matches/{match.pk}/").content.decode()
+    block = body.split('data-market="over_under_0_5"', 1)[1].split('<div class="market ', 1)[0]
+    assert re.search(r'data-role="market-state">Decided</span>', block)
+    over = block.split('data-selection="over"', 1)[1].split("</button>", 1)[0]
+    assert 'data-decided="won"' in over and " disabled>" in over and ">Won</span>" in over
+    assert ">Lost</span>" in block.split('data-selection="under"', 1)[1].split("</button>", 1)[0]
+    scores = body.split('data-market="correct_score"', 1)[1]
+    assert scores.startswith(' data-market-status="open"')
+    assert 'data-role="market-state" hidden' in scores.split("</div>", 1)[0]  # one score lost: still open
+    assert 'data-decided="lost"' in scores.split('data-selection="0-0"', 1)[1].split("</button>", 1)[0]
+
+
 def test_the_board_counts_the_further_markets_and_lists_matches_in_play_first(client) -> None:
     later = MatchFactory(home_team="Later", kickoff=timezone.now() + timedelta(days=2))
     playing = MatchFactory(home_team="Playing", kickoff=timezone.now() + timedelta(days=3), in_play=True)

@@ -39,7 +39,7 @@ const state = {
 };
 
 test("a selection can be bet only while its match and market are open and it has a price", () => {
-  assert.deepEqual(selectionView(state, "over_under_2_5", "over"), { price: 1.9, text: "1.90", bettable: true, why: "", maxStake: "2500.00" });
+  assert.deepEqual(selectionView(state, "over_under_2_5", "over"), { price: 1.9, text: "1.90", bettable: true, why: "", maxStake: "2500.00", decided: "" });
   const closed = selectionView(state, "correct_score", "other");
   assert.equal(closed.bettable, false);
   assert.equal(closed.text, "–");
@@ -53,6 +53,26 @@ test("a selection can be bet only while its match and market are open and it has
   assert.equal(selectionView(oneMarket, "over_under_2_5", "over").bettable, true);
   assert.equal(marketStateText({ ...state, status: "closed" }, "1x2"), "Closed");
   assert.equal(extraMarkets(state), 2);
+});
+
+test("a selection the score has decided shows Won or Lost, takes no bet, and a market all decided says so", () => {
+  const inPlay = {
+    ...state,
+    markets: { ...state.markets, over_under_0_5: { over: null, under: null } },
+    market_status: { ...state.market_status, over_under_0_5: "open" },
+    decided: { over_under_0_5: { over: "won", under: "lost" }, correct_score: { "0-0": "lost" } },
+  };
+  const over = selectionView(inPlay, "over_under_0_5", "over");
+  assert.deepEqual([over.text, over.bettable, over.decided, over.maxStake], ["Won", false, "won", null]);
+  assert.match(over.why, /Already won/);
+  assert.equal(selectionView(inPlay, "over_under_0_5", "under").text, "Lost");
+  assert.equal(marketStateText(inPlay, "over_under_0_5"), "Decided");
+  // One correct score lost leaves the market open, and the others bettable.
+  assert.equal(selectionView(inPlay, "correct_score", "0-0").text, "Lost");
+  assert.equal(marketStateText(inPlay, "correct_score"), "");
+  assert.equal(selectionView(inPlay, "over_under_2_5", "over").bettable, true);
+  // Suspended, the suspension is what the market says.
+  assert.equal(marketStateText({ ...inPlay, status: "suspended", suspended_reason: "goal" }, "over_under_0_5"), "Suspended: goal");
 });
 
 test("a match frame moves the markets that followed the match, keeps the rest, and an old one changes nothing", () => {

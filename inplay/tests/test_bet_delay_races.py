@@ -91,16 +91,14 @@ def test_redelivered_decisions_and_the_sweep_decide_each_bet_once(in_play, match
     bets = pending(match, [user] * 5)
     wait_out(bets)
     published.clear()
-    works, done = completed(
-        [decide(bet.pk) for bet in bets] * 2 + [delay.bet_delay_sweep, delay.bet_delay_sweep]
-    )
+    works, done = completed([decide(bet.pk) for bet in bets] * 2 + [delay.bet_delay_sweep, delay.bet_delay_sweep])
     race(works)
     assert len(done) == len(works)
     decided = Bet.objects.filter(pk__in=[bet.pk for bet in bets]).order_by("sequence")
     assert [(bet.status, bet.sequence) for bet in decided] == [(BetStatus.OPEN, n) for n in range(1, 6)]
     for bet in decided:
         assert LedgerEntry.objects.filter(bet=bet, kind=LedgerKind.STAKE).count() == 1
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(user_id=user.pk)
     assert (wallet.balance, wallet.held) == (Decimal("1000.00") - 5 * STAKE, Decimal("0.00"))
     match.refresh_from_db()
     assert match.bet_sequence == 5
@@ -109,9 +107,7 @@ def test_redelivered_decisions_and_the_sweep_decide_each_bet_once(in_play, match
     call_command("audit_ledger")
 
 
-def test_decisions_racing_a_goal_decide_by_the_goals_time_not_by_who_locks_first(
-    in_play, match, monkeypatch
-) -> None:
+def test_decisions_racing_a_goal_decide_by_the_goals_time_not_by_who_locks_first(in_play, match, monkeypatch) -> None:
     """Bets whose delay ended before a goal reached the book are accepted, and bets whose delay
     the goal fell in are rejected, whether their decision takes the match's lock before or after
     the worker that folds the goal and suspends the markets."""
@@ -138,9 +134,9 @@ def test_decisions_racing_a_goal_decide_by_the_goals_time_not_by_who_locks_first
         assert (bet.status, bet.reason) == (BetStatus.REJECTED, "suspended_during_delay")
         assert not LedgerEntry.objects.filter(bet=bet).exists()
     for user in clean_users:
-        assert Wallet.objects.get(user=user).balance == Decimal("1000.00") - STAKE
+        assert Wallet.objects.get(user_id=user.pk).balance == Decimal("1000.00") - STAKE
     for user in hit_users:
-        assert Wallet.objects.get(user=user).balance == Decimal("1000.00")
+        assert Wallet.objects.get(user_id=user.pk).balance == Decimal("1000.00")
     assert set(Wallet.objects.values_list("held", flat=True)) == {Decimal("0.00")}
     call_command("audit_ledger")
 
@@ -158,7 +154,7 @@ def test_decisions_racing_the_final_whistle_are_accepted_and_settled_or_rejected
     match.refresh_from_db()
     assert match.status == MatchStatus.SETTLED and match.result == "draw"
     for bet, user in zip(Bet.objects.filter(pk__in=[b.pk for b in bets]).order_by("pk"), users, strict=True):
-        wallet = Wallet.objects.get(user=user)
+        wallet = Wallet.objects.get(user_id=user.pk)
         if bet.status == BetStatus.LOST:
             assert LedgerEntry.objects.filter(bet=bet, kind=LedgerKind.STAKE).count() == 1
             assert wallet.balance == Decimal("1000.00") - STAKE

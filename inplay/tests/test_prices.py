@@ -13,7 +13,7 @@ from betting import streams as odds_streams
 from betting.models import Market, Match, MatchStatus
 from betting.placement import bet_place
 from betting.pricing import in_play_state, match_odds_recompute, pricing_distribution
-from betting.tests.factories import MatchFactory, UserFactory
+from betting.tests.factories import MatchFactory, UserFactory, new_bet_key
 from inplay import services
 from inplay.models import MatchState
 from teammodel.inplay import Period
@@ -24,6 +24,10 @@ pytestmark = pytest.mark.django_db
 def prices(match: Match, market: str) -> dict[str, Any]:
     row = Market.objects.get(match=match, key=market)
     return {selection: None if price is None else float(price) for selection, price in row.prices.items()}
+
+
+def decided(match: Match, market: str) -> dict[str, str]:
+    return Market.objects.get(match=match, key=market).decided
 
 
 def version(match: Match) -> int:
@@ -117,7 +121,9 @@ def test_over_2_5_is_decided_once_three_goals_are_in(feed, match) -> None:
     for line in ("0_5", "1_5", "2_5"):
         # Won, so closed: no price on the over (it is certain) nor on the under (it is lost).
         assert prices(match, f"over_under_{line}") == {"over": None, "under": None}
+        assert decided(match, f"over_under_{line}") == {"over": "won", "under": "lost"}
     assert set(prices(match, "over_under_3_5").values()) != {None}
+    assert decided(match, "over_under_3_5") == {}
     match.refresh_from_db()
     distribution = pricing_distribution(match)
     assert distribution.sum() == pytest.approx(1.0)
@@ -128,8 +134,10 @@ def test_both_teams_to_score_is_decided_once_both_have_scored(feed, match) -> No
     feed.send("kick_off")
     feed.send("goal", team="home", minute=5)
     assert set(prices(match, "both_teams_to_score").values()) != {None}
+    assert decided(match, "both_teams_to_score") == {}
     feed.send("goal", team="away", minute=9)
     assert prices(match, "both_teams_to_score") == {"yes": None, "no": None}
+    assert decided(match, "both_teams_to_score") == {"yes": "won", "no": "lost"}
 
 
 def test_impossible_correct_scores_are_closed(feed, match) -> None:
@@ -190,3 +198,71 @@ def test_the_money_still_moves_prices_in_play(feed, match) -> None:
     with_money, without = prices(match, "1x2"), prices(twin, "1x2")
     assert with_money["home"] < without["home"]  # the liability on home still shortens it
     assert prices(match, "over_under_2_5") != {"over": None, "under": None}
+
+
+def test_decided_selections_are_published_refused_and_settled_as_they_said(
+    feed, match, published, user_client, api_client
+) -> None:
+    """Bets taken before the kick-off on selections the goals then decide: the markers are
+    published with the prices, a bet on a decided selection is refused, and full time settles
+    every bet as its selection's marker said."""
+    picks = [
+        ("over_under_0_5", "over"),
+        ("over_under_0_5", "under"),
+        ("both_teams_to_score", "yes"),
+        ("both_teams_to_score", "no"),
+        ("correct_score", "0-0"),
+        ("correct_score", "1-0"),
+    ]
+    bets = {
+        pick: bet_place(
+            user=UserFactory(),
+            match_id=match.pk,
+            market=pick[0],
+            selection=pick[1],
+            stake=Decimal("10.00"),
+            accept_odds_change="any",
+        )
+        for pick in picks
+    }
+    feed.send("kick_off")
+    assert all(row.decided == {} for row in Market.objects.filter(match=match))  # 0-0: nothing decided yet
+    feed.send("goal", team="home", minute=5)
+    published.clear()
+    feed.send("goal", team="away", minute=9)
+    [repriced] = frames(published, "odds")
+    assert repriced["decided"]["over_under_0_5"] == {"over": "won", "under": "lost"}
+    assert repriced["decided"]["both_teams_to_score"] == {"yes": "won", "no": "lost"}
+    scores = repriced["decided"]["correct_score"]
+    assert {score: scores.get(score) for score in ("0-0", "1-0", "0-1", "1-1")} == {
+        "0-0": "lost",
+        "1-0": "lost",
+        "0-1": "lost",
+        "1-1": None,
+    }
+    assert "1x2" not in repriced["decided"] and "over_under_2_5" not in repriced["decided"]
+    assert api_client.get(f"/api/matches/{match.pk}/").json()["decided"] == repriced["decided"]
+
+    services.match_markets_reopen(match_id=match.pk, now=timezone.now() + timedelta(minutes=1))
+    refused = user_client.post(
+        "/api/bets/",
+        {
+            "match": match.pk,
+            "market": "both_teams_to_score",
+            "selection": "yes",
+            "stake": "5.00",
+            "accept_odds_change": "any",
+        },
+        format="json",
+        **new_bet_key(),
+    )
+    assert refused.status_code == 409, refused.content
+    assert (refused.json()["code"], refused.json()["outcome"]) == ("selection_decided", "won")
+
+    markers = {key: dict(row) for key, row in repriced["decided"].items()}
+    feed.send("full_time")
+    match.refresh_from_db()
+    assert match.status == MatchStatus.SETTLED and match.final_score == (1, 1)
+    for (key, selection), bet in bets.items():
+        bet.refresh_from_db()
+        assert bet.status == markers[key][selection], (key, selection)

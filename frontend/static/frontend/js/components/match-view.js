@@ -60,6 +60,8 @@ function renderButtons(root, state, arrows) {
     if (view.price !== null || state.markets?.[market]) cell.textContent = view.text;
     button.disabled = !view.bettable;
     button.title = view.why;
+    if (view.decided) button.dataset.decided = view.decided;
+    else delete button.dataset.decided;
     const dir = arrows ? direction(before, view.price) : null;
     if (!dir) continue;
     // The arrow stays until the next change, and says in words which way for screen readers:

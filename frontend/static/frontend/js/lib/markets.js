@@ -65,28 +65,45 @@ export function effectiveStatus(state, key) {
   return MARKET_STATUS_OF_MATCH[state.status] ?? own;
 }
 
-// Why a market takes no bets, in words: "Suspended: goal", "Closed". Empty while it is open.
+// What a decided selection shows in place of its price (frontend/markets.py says the same).
+export const DECIDED_WORDS = { won: "Won", lost: "Lost", void: "Void" };
+
+// In play, how the score has already decided a selection ("won", "lost"), or "".
+export function decidedOutcome(state, key, selection) {
+  return state.decided?.[key]?.[selection] ?? "";
+}
+
+// Why a market takes no bets, in words: "Suspended: goal", "Closed", "Decided" (every selection
+// decided by the score). Empty while it is open.
 export function marketStateText(state, key) {
   const status = effectiveStatus(state, key);
-  if (status === "open") return "";
+  if (status === "open") {
+    const decided = state.decided?.[key];
+    const selections = Object.keys(state.markets?.[key] || {});
+    return decided && selections.length && selections.every((s) => decided[s]) ? "Decided" : "";
+  }
   const label = STATUS_LABELS[status] || status;
   const reason = status === "suspended" && state.suspended_reason ? SUSPENSION_WORDS[state.suspended_reason] || state.suspended_reason : "";
   return reason ? `${label}: ${reason}` : label;
 }
 
-// One selection now: {price (a number or null), text, bettable, why, maxStake (a string or null)}.
+// One selection now: {price (a number or null), text, bettable, why, maxStake (a string or
+// null), decided ("won", "lost" or "")}. A decided selection shows its outcome for its price.
 export function selectionView(state, key, selection) {
-  const price = state.markets?.[key]?.[selection] ?? (key === "1x2" ? state.odds?.[selection] ?? null : null);
+  const decided = decidedOutcome(state, key, selection);
+  const price = decided ? null : state.markets?.[key]?.[selection] ?? (key === "1x2" ? state.odds?.[selection] ?? null : null);
   const status = effectiveStatus(state, key);
   let why = "";
   if (status !== "open") why = marketStateText(state, key);
+  else if (decided) why = `Already ${decided}: the score has decided it`;
   else if (price === null || price === undefined) why = "Closed: no price now";
   return {
     price: price ?? null,
-    text: formatOdds(price),
+    text: decided ? DECIDED_WORDS[decided] ?? decided : formatOdds(price),
     bettable: !why,
     why,
-    maxStake: state.max_stakes?.[key]?.[selection] ?? null,
+    maxStake: decided ? null : state.max_stakes?.[key]?.[selection] ?? null,
+    decided,
   };
 }
 
