@@ -58,7 +58,8 @@ async function onBet(bet) {
     status.textContent = bet.status;
     status.dataset.status = bet.status;
     existing.querySelector(".payout").textContent = bet.payout ?? "–";
-    if (bet.status !== "open") existing.querySelector(".cashout")?.replaceChildren(); // settled: no cash-out
+    // Settled: no cash-out button; its note (say, what a cash-out came to) stays.
+    if (bet.status !== "open") existing.querySelector(".cashout .cashout-button")?.remove();
     existing.classList.add("flash-settled");
     return;
   }
@@ -155,9 +156,16 @@ async function onCashoutPress(button) {
 // or refused (the bet stays open, and its button offers again).
 function onCashoutDecision(frame) {
   const cell = betsBody?.querySelector(`tr[data-bet-id="${frame.bet}"] .cashout`);
-  const note = cell?.querySelector(".cashout-note");
-  if (note) note.textContent = decisionText(frame);
-  const button = cell?.querySelector(".cashout-button");
+  if (!cell) return;
+  let note = cell.querySelector(".cashout-note");
+  if (!note) {
+    note = document.createElement("span");
+    note.className = "cashout-note muted";
+    note.setAttribute("role", "status");
+    cell.append(note);
+  }
+  note.textContent = decisionText(frame);
+  const button = cell.querySelector(".cashout-button");
   if (button && frame.status === "refused") button.disabled = false;
 }
 
