@@ -290,6 +290,9 @@ PAYMENT_MAX_AMOUNT = Decimal(env("PAYMENT_MAX_AMOUNT", default="10000.00"))
 # Bounds of a deposit, loss or stake limit a bettor may set.
 GAMBLING_LIMIT_MIN = Decimal(env("GAMBLING_LIMIT_MIN", default="1.00"))
 GAMBLING_LIMIT_MAX = Decimal(env("GAMBLING_LIMIT_MAX", default="1000000.00"))
+# When above 0, the reality check comes every this many seconds for every account instead of
+# each account's own minutes: for demonstrations and browser tests, never in production.
+REALITY_CHECK_SECONDS = env.int("REALITY_CHECK_SECONDS", default=0)
 
 # --- In play: the match feed -------------------------------------------------
 # A goal, red card or penalty suspends the match's markets; they reopen this long after.

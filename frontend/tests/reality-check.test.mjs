@@ -7,14 +7,14 @@ const MINUTE = 60_000;
 
 test("reminders fall on whole intervals since the session began", () => {
   const start = 1_000_000;
-  assert.deepEqual(nextReminder(start, 60, start), { index: 1, delayMs: 60 * MINUTE });
-  assert.deepEqual(nextReminder(start, 60, start + 59 * MINUTE), { index: 1, delayMs: MINUTE });
-  assert.deepEqual(nextReminder(start, 60, start + 60 * MINUTE), { index: 2, delayMs: 60 * MINUTE });
-  assert.deepEqual(nextReminder(start, 15, start + 100 * MINUTE), { index: 7, delayMs: 5 * MINUTE });
+  assert.deepEqual(nextReminder(start, 60 * 60, start), { index: 1, delayMs: 60 * MINUTE });
+  assert.deepEqual(nextReminder(start, 60 * 60, start + 59 * MINUTE), { index: 1, delayMs: MINUTE });
+  assert.deepEqual(nextReminder(start, 60 * 60, start + 60 * MINUTE), { index: 2, delayMs: 60 * MINUTE });
+  assert.deepEqual(nextReminder(start, 15 * 60, start + 100 * MINUTE), { index: 7, delayMs: 5 * MINUTE });
 });
 
 test("a clock behind the session's start still waits one whole interval", () => {
-  assert.deepEqual(nextReminder(10 * MINUTE, 60, 0), { index: 1, delayMs: 70 * MINUTE });
+  assert.deepEqual(nextReminder(10 * MINUTE, 60 * 60, 0), { index: 1, delayMs: 70 * MINUTE });
 });
 
 test("time spent and net result are shown in words", () => {

@@ -101,6 +101,9 @@ class RealityCheckOutputSerializer(serializers.Serializer[Any]):
     session_started_at = serializers.DateTimeField()
     elapsed_seconds = serializers.IntegerField()
     interval_minutes = serializers.IntegerField()
+    interval_seconds = serializers.IntegerField(
+        help_text="How often the reminder comes: the account's minutes, unless REALITY_CHECK_SECONDS overrides them."
+    )
     staked = serializers.DecimalField(max_digits=16, decimal_places=2)
     returned = serializers.DecimalField(max_digits=16, decimal_places=2)
     net_result = serializers.DecimalField(

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
@@ -140,10 +141,12 @@ class SelfExclusionApi(BreakApi):
 class RealityCheckApi(AccountApi):
     def body(self, request: Request) -> dict[str, Any]:
         started, now = session_started_at(request), timezone.now()
+        minutes = selectors.reality_check_minutes_of(user_id=self.account.pk)
         return {
             "session_started_at": started,
             "elapsed_seconds": max(0, int((now - started).total_seconds())),
-            "interval_minutes": selectors.reality_check_minutes_of(user_id=self.account.pk),
+            "interval_minutes": minutes,
+            "interval_seconds": settings.REALITY_CHECK_SECONDS or minutes * 60,
             **selectors.session_result(user_id=self.account.pk, since=started),
             "limits_url": reverse("safer-gambling-page"),
         }

@@ -207,7 +207,7 @@ def test_the_sign_up_page_offers_the_limits(clock, db) -> None:
     assert Limit.objects.get().amount == Decimal("20.00")
 
 
-def test_the_reality_check_reports_the_session_since_sign_in(clock, bettor, far_match) -> None:
+def test_the_reality_check_reports_the_session_since_sign_in(clock, bettor, far_match, settings) -> None:
     _page, tokens = signed_in_everywhere(bettor)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
@@ -220,12 +220,15 @@ def test_the_reality_check_reports_the_session_since_sign_in(clock, bettor, far_
         "session_started_at": "2026-03-02T12:00:00Z",
         "elapsed_seconds": 61 * 60,
         "interval_minutes": 60,
+        "interval_seconds": 3600,
         "staked": "25.00",
         "returned": "0.00",
         "net_result": "-25.00",
         "limits_url": "/me/safer-gambling/",
     }
-    assert api.put("/api/me/reality-check/", {"interval_minutes": 30}).json()["interval_minutes"] == 30
+    assert api.put("/api/me/reality-check/", {"interval_minutes": 30}).json()["interval_seconds"] == 30 * 60
+    settings.REALITY_CHECK_SECONDS = 4  # one short interval for every account: demonstrations, browser tests
+    assert api.get("/api/me/reality-check/").json()["interval_seconds"] == 4
     assert api.put("/api/me/reality-check/", {"interval_minutes": 5}).status_code == 400
     assert api.put("/api/me/reality-check/", {"interval_minutes": 241}).status_code == 400
     assert AuditEntry.objects.filter(action=AuditAction.REALITY_CHECK_SET).count() == 1

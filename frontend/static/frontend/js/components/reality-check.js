@@ -1,4 +1,4 @@
-// The reality check: every `interval_minutes` of the session, a reminder of the time spent and
+// The reality check: every `interval_seconds` of the session (the account's minutes), a reminder of the time spent and
 // the net result on bets, with a link to the limits. The session's start and result come from
 // GET /api/me/reality-check/ (the session cookie), read again at each reminder.
 import { apiFetch } from "../lib/api.js";
@@ -23,7 +23,7 @@ async function schedule() {
   const current = await state().catch(() => null);
   if (!current) return; // signed out, or the server is away: no reminder to time
   const started = Date.parse(current.session_started_at);
-  const { index, delayMs } = nextReminder(started, current.interval_minutes, Date.now());
+  const { index, delayMs } = nextReminder(started, current.interval_seconds, Date.now());
   const due = index - 1; // a reminder that fell due while no page was open is shown now
   if (due > Number(sessionStorage.getItem(ACKNOWLEDGED) || 0)) {
     dialog.dataset.index = String(due);

@@ -2,8 +2,8 @@
 // whole intervals since the session began, so a reload neither skips nor repeats one.
 
 // Milliseconds from `now` to the next reminder, and which reminder (1, 2, ...) it is.
-export function nextReminder(startedAtMs, intervalMinutes, nowMs) {
-  const interval = Math.max(1, intervalMinutes) * 60_000;
+export function nextReminder(startedAtMs, intervalSeconds, nowMs) {
+  const interval = Math.max(1, intervalSeconds) * 1000;
   const elapsed = Math.max(0, nowMs - startedAtMs);
   const index = Math.floor(elapsed / interval) + 1;
   return { index, delayMs: startedAtMs + index * interval - nowMs };
