@@ -88,9 +88,12 @@ def move_price(punter: httpx.Client, match_id: int, selection: str, stake: str =
     assert reply.status_code == 201, reply.text
 
 
-async def new_fan(browser, base_url: str, viewport=DESKTOP, path: str = "/"):
-    """A new fan signs up on the page (the sign-up signs them in) and lands on `path`, live."""
+async def new_fan(browser, base_url: str, viewport=DESKTOP, path: str = "/", init_script: str = ""):
+    """A new fan signs up on the page (the sign-up signs them in) and lands on `path`, live.
+    `init_script` runs in every page of their context before the page's own scripts."""
     context = await browser.new_context(viewport=viewport)
+    if init_script:
+        await context.add_init_script(init_script)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
