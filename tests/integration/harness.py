@@ -257,6 +257,21 @@ class Stack:
         process.wait_for_line("ready.", timeout=180)
         return process
 
+    def start_in_play(self, *, provider: str, bet_delay: float, reopen: float) -> tuple[int, str]:
+        """A worker and Daphne with short in-play delays (the bet delay, the reopening after a
+        goal, the bet sweep every second), and a feed token for `provider`: (port, token)."""
+        self.env.update(
+            INPLAY_BET_DELAY_SECONDS=str(bet_delay),
+            INPLAY_REOPEN_SECONDS=str(reopen),
+            INPLAY_BET_SWEEP_SECONDS="1",
+        )
+        token = self.manage("feed_token", provider).strip()
+        worker = self.start_worker()
+        # The worker must consume the feed and the bet-delay queues, or no frame ever comes.
+        worker.wait_for_line("bet_delay", timeout=5)
+        _, port = self.start_web()
+        return port, token
+
     def kill_redis(self) -> None:
         """Kill the stack's own Redis at once (SIGKILL: no goodbye to its clients)."""
         assert self._embedded_redis is not None, "only a Stack(dedicated_redis=True) may stop its Redis"

@@ -30,17 +30,7 @@ BET_DELAY, REOPEN = 1.5, 2.0
 
 @pytest.fixture(scope="module")
 def running(stack: Stack) -> tuple[int, str]:
-    stack.env.update(
-        INPLAY_BET_DELAY_SECONDS=str(BET_DELAY),
-        INPLAY_REOPEN_SECONDS=str(REOPEN),
-        INPLAY_BET_SWEEP_SECONDS="1",
-    )
-    token = stack.manage("feed_token", "it-feed").strip()
-    worker = stack.start_worker()
-    # The worker must consume the feed and the bet-delay queues, or no frame ever comes.
-    worker.wait_for_line("bet_delay", timeout=5)
-    _, port = stack.start_web()
-    return port, token
+    return stack.start_in_play(provider="it-feed", bet_delay=BET_DELAY, reopen=REOPEN)
 
 
 async def frames_until(ws: Any, wanted: Callable[[dict], bool], seen: list[dict], timeout: float = 10) -> dict:

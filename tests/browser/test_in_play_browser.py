@@ -1,0 +1,96 @@
+"""A fan bets in play in a real Chromium (Debian's) against the real stack (Daphne, a Celery
+worker on the feed and bet-delay queues, Redis): the match is put in play by feed events posted
+over HTTP with a feed token, as the replay posts them; a bet from the slip shows pending, then
+accepted after the delay, and the balance and the list of bets follow without a reload. A goal
+then suspends the page, and the selections it decided show Won and Lost.
+
+Short delays (settings through the stack's environment) keep it to seconds."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.browser.test_betting_pages import create_match, jwt_client, live, new_fan, wait_js
+from tests.integration.harness import Stack
+from tests.integration.test_inplay import Feed
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
+
+BET_DELAY, REOPEN = 1.5, 2.0
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def running(stack: Stack) -> tuple[str, str]:
+    port, token = stack.start_in_play(provider="browser-feed", bet_delay=BET_DELAY, reopen=REOPEN)
+    return f"http://127.0.0.1:{port}", token
+
+
+def wait_for_period(staff: httpx.Client, match_id: int, period: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        detail = staff.get(f"/matches/{match_id}/").json()
+        if (detail["live"] or {}).get("period") == period and detail["status"] == "open":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"match {match_id} not {period} and open: {detail['status']} {detail['live']}")
+
+
+async def test_an_in_play_bet_shows_pending_then_accepted_and_the_balance_and_bets_follow(browser, running) -> None:
+    base_url, feed_token = running
+    staff = jwt_client(base_url, "admin@oddstream.local", "admin-password")
+    kickoff = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    match_id = create_match(staff, home="Brest", away="Le Havre", kickoff=kickoff)
+    feed = Feed(httpx.AsyncClient(base_url=base_url, timeout=10), feed_token, match_id)
+    await feed.send("kick_off")
+    wait_for_period(staff, match_id, "first_half")
+
+    context, page, errors = await new_fan(browser, base_url, path=f"/matches/{match_id}/")
+    assert await page.get_attribute("#match", "data-live") == "true"
+    assert await page.text_content('#match [data-role="score-home"]') == "0"
+    bets_page = await context.new_page()
+    await bets_page.goto(f"{base_url}/me/bets/")
+    await live(bets_page)
+
+    await page.click('#match .price-button[data-selection="home"]')
+    await page.fill("#slip-stake", "10")
+    await page.click("#slip-submit")
+    await wait_js(page, "document.getElementById('slip-result').dataset.phase === 'pending'", timeout=WAIT_MS)
+    pending_at = time.monotonic()
+    assert "pending" in await page.text_content("#slip-result")
+    bet_id = int((await page.text_content("#slip-result")).split("#", 1)[1].split(" ", 1)[0])
+    # Held, not debited: the balance stays until the book accepts it.
+    assert await page.text_content("#nav-balance") == "1000.00"
+
+    await wait_js(page, "document.getElementById('slip-result').dataset.phase === 'accepted'", timeout=WAIT_MS)
+    decided_after = time.monotonic() - pending_at
+    print(f"slip pending → accepted: {decided_after:.2f} s (delay {BET_DELAY} s)")
+    assert decided_after >= BET_DELAY - 0.5  # not before the delay (the 202 came a moment before)
+    assert f"Bet #{bet_id} accepted" in await page.text_content("#slip-result")
+    await wait_js(page, "document.getElementById('nav-balance').textContent === '990.00'")
+    row = f'tr[data-bet-id="{bet_id}"]'
+    await wait_js(bets_page, f"document.querySelector('{row} .status')?.textContent === 'open'")
+    await wait_js(bets_page, "document.getElementById('nav-balance').textContent === '990.00'")
+    [bet] = (await page.evaluate("fetch('/api/bets/').then((r) => r.json())"))["results"]
+    assert (bet["id"], bet["status"], bet["stake"]) == (bet_id, "open", "10.00")
+
+    # A goal: the page suspends with its reason; over 0.5 is decided, shown Won and Lost.
+    await feed.send("goal", team="home", minute=20)
+    await wait_js(page, "document.querySelector('#match [data-role=\"score-home\"]').textContent === '1'")
+    await wait_js(page, "document.querySelector('#match .price-button[data-selection=\"home\"]').disabled")
+    over = '#match .price-button[data-market="over_under_0_5"][data-selection="over"]'
+    await wait_js(page, f"document.querySelector('{over} .price').textContent === 'Won'")
+    under = '#match .price-button[data-market="over_under_0_5"][data-selection="under"]'
+    assert await page.text_content(f"{under} .price") == "Lost"
+    # Reopened after INPLAY_REOPEN_SECONDS: the rest takes bets again, the decided pair does not.
+    await wait_js(page, "!document.querySelector('#match .price-button[data-selection=\"home\"]').disabled")
+    assert await page.is_disabled(over)
+    state = '#match .market[data-market="over_under_0_5"] [data-role="market-state"]'
+    assert await page.text_content(state) == "Decided"
+    assert errors == []
+    await feed.client.aclose()
+    await context.close()
