@@ -14,6 +14,7 @@ from betting.models import (
     Bet,
     BetDelay,
     BetStatus,
+    CashoutQuote,
     LedgerEntry,
     LedgerKind,
     Match,
@@ -156,6 +157,18 @@ def bet_delay_audit() -> list[str]:
 def bets_pending() -> int:
     """In-play bets waiting out their delay."""
     return Bet.objects.filter(status=BetStatus.PENDING).count()
+
+
+def cashouts_pending() -> int:
+    """In-play cash-outs waiting out the bet delay."""
+    return CashoutQuote.objects.filter(decide_at__isnull=False, decided_at__isnull=True).count()
+
+
+def cashout_decisions_by_outcome() -> dict[str, int]:
+    """The in-play cash-outs decided, by outcome: `accepted`, or the code of the refusal."""
+    decided = CashoutQuote.objects.filter(decide_at__isnull=False, decided_at__isnull=False)
+    rows = decided.values_list("reason").annotate(count=Count("pk")).order_by("reason")
+    return {reason or "accepted": count for reason, count in rows}
 
 
 def bet_decision_histogram(bounds: Sequence[float]) -> tuple[list[tuple[float, int]], int, float]:

@@ -125,6 +125,18 @@ class DeploymentCollector(Collector):
             sum_value=decision_total,
         )
 
+        yield GaugeMetricFamily(
+            "oddstream_cashouts_pending",
+            "In-play cash-outs waiting out the bet delay",
+            value=betting_selectors.cashouts_pending(),
+        )
+        cashouts = CounterMetricFamily(
+            "oddstream_cashout_decisions", "In-play cash-outs decided after the bet delay", labels=["outcome"]
+        )
+        for outcome, count in betting_selectors.cashout_decisions_by_outcome().items():
+            cashouts.add_metric([outcome], count)
+        yield cashouts
+
         matches = GaugeMetricFamily("oddstream_matches", "Matches by status", labels=["status"])
         for status, count in selectors.match_counts_by_status().items():
             matches.add_metric([status], count)

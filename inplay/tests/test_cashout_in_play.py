@@ -13,6 +13,7 @@ from betting.selectors import ledger_audit
 from betting.settlement import match_transition
 from betting.tests.factories import balance_of
 from inplay.tests.test_bet_delay import MATERIAL_EVENTS
+from inplay.tests.test_metrics import scrape
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +239,16 @@ def test_the_sweep_decides_the_cash_outs_whose_task_was_lost(
     assert cashout_delay.cashout_delay_sweep(now=quote.decide_at + timedelta(seconds=1)) == [bet.pk]
     assert Bet.objects.get(pk=bet.pk).status == BetStatus.CASHED_OUT
     assert ledger_audit() == []
+
+
+def test_pending_cash_outs_and_their_outcomes_are_exported(
+    in_play, bet, user_client, feed, client, settings, django_capture_on_commit_callbacks
+) -> None:
+    quote = pending(user_client, bet, django_capture_on_commit_callbacks)
+    samples = scrape(client, settings)
+    assert samples[("oddstream_cashouts_pending", ())] == 1
+    feed.send("goal", team="away", minute=9)
+    decide_at_end(quote)
+    samples = scrape(client, settings)
+    assert samples[("oddstream_cashouts_pending", ())] == 0
+    assert samples[("oddstream_cashout_decisions_total", (("outcome", "market_suspended"),))] == 1
