@@ -16,7 +16,6 @@ from betting.models import Bet, BetLeg, CashoutQuote, Match, MatchStatus, OddsVe
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
 from betting.settlement import MAX_FINAL_GOALS
 from config.api_input import JSONInputSerializer
-from inplay.api.serializers import LiveStateField
 
 
 @extend_schema_field(
@@ -77,6 +76,36 @@ MARKET_FIELDS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+# Here and not in inplay, which fills the state: the match list shows it, and betting stands
+# below inplay (docs/architecture.md), so the field reads the state through betting.events.
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "period": {"type": "string", "enum": ["pre_match", "first_half", "half_time", "second_half", "full_time"]},
+            "clock": {
+                "type": "object",
+                "properties": {
+                    "minute": {"type": "integer", "nullable": True},
+                    "text": {"type": "string", "example": "45+2'"},
+                    "running": {"type": "boolean"},
+                    "rate": {"type": "number"},
+                },
+            },
+            "score": {"type": "object", "properties": {"home": {"type": "integer"}, "away": {"type": "integer"}}},
+            "red_cards": {"type": "object", "properties": {"home": {"type": "integer"}, "away": {"type": "integer"}}},
+            "seq": {"type": "integer", "description": "Events folded so far."},
+        },
+    }
+)
+class LiveStateField(serializers.Field):
+    """A match's live state from its feed, None before its feed starts (given the match)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return events.live_of(value)
 
 
 class MatchOutputSerializer(serializers.ModelSerializer[Match]):

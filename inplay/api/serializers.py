@@ -4,10 +4,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from betting.events import live_of
+from betting.api.serializers import LiveStateField
 from config.api_input import JSONInputSerializer
 from inplay.state import Kind
 
@@ -78,34 +77,6 @@ class FeedEventInputSerializer(JSONInputSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-
-@extend_schema_field(
-    {
-        "type": "object",
-        "nullable": True,
-        "properties": {
-            "period": {"type": "string", "enum": ["pre_match", "first_half", "half_time", "second_half", "full_time"]},
-            "clock": {
-                "type": "object",
-                "properties": {
-                    "minute": {"type": "integer", "nullable": True},
-                    "text": {"type": "string", "example": "45+2'"},
-                    "running": {"type": "boolean"},
-                    "rate": {"type": "number"},
-                },
-            },
-            "score": {"type": "object", "properties": {"home": {"type": "integer"}, "away": {"type": "integer"}}},
-            "red_cards": {"type": "object", "properties": {"home": {"type": "integer"}, "away": {"type": "integer"}}},
-            "seq": {"type": "integer", "description": "Events folded so far."},
-        },
-    }
-)
-class LiveStateField(serializers.Field):
-    """A match's live state from its feed, None before its feed starts (given the match)."""
-
-    def to_representation(self, value: Any) -> Any:
-        return live_of(value)
 
 
 class FeedEventOutputSerializer(serializers.Serializer[Any]):
