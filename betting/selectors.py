@@ -1,18 +1,23 @@
-"""Reads of matches and odds, shared by the API, the pages and the WebSocket snapshots."""
+"""Reads of matches, odds and the bettor's bets, shared by the API, the pages, the exports and
+the WebSocket snapshots."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from betting.engine.markets import ASIAN_HANDICAP, KINDS, OVER_UNDER
 from betting.models import (
     BET_RETURN_KINDS,
     UNSETTLED_BET_STATUSES,
     Bet,
     BetDelay,
+    BetKind,
+    BetLeg,
     BetStatus,
     CashoutQuote,
     LedgerEntry,
@@ -198,3 +203,60 @@ def bet_decision_recent_ms(window: timedelta = timedelta(minutes=5)) -> dict[str
         "p99": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
         "bets": len(times),
     }
+
+
+# --- The bettor's bets, filtered ------------------------------------------------------------
+# `GET /api/bets/` lists them; the pages and the CSV export (history) use the same query, so
+# all three show the same rows.
+ACCUMULATOR = "accumulator"
+# What the `market` filter accepts: the market kinds of the catalogue, and accumulators.
+MARKETS = (*KINDS, ACCUMULATOR)
+LINED_KINDS = (OVER_UNDER, ASIAN_HANDICAP)  # kinds with a market per line, keyed "<kind>_<line>"
+
+
+def market_of_kind(kind: str) -> Q:
+    """The rows (bets or legs) whose market is of `kind`."""
+    if kind in LINED_KINDS:
+        return Q(market__startswith=f"{kind}_")  # over_under_2_5, asian_handicap_minus_0_5, ...
+    return Q(market=kind)  # a kind with one market: its key is the kind
+
+
+def within_days(queryset: QuerySet[Any], *, field: str, date_from: date | None, date_to: date | None) -> QuerySet[Any]:
+    """Rows whose `field` falls on `date_from` .. `date_to`, both whole UTC days included."""
+    if date_from is not None:
+        queryset = queryset.filter(**{f"{field}__gte": utc_midnight(date_from)})
+    if date_to is not None:
+        queryset = queryset.filter(**{f"{field}__lt": utc_midnight(date_to + timedelta(days=1))})
+    return queryset
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def bet_history(
+    *,
+    user_id: int,
+    status: str | None = None,
+    market: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Bet]:
+    """The user's bets, newest first, by status, market kind (an accumulator counts under each
+    of its legs' kinds, and under `accumulator`) and the day they were placed."""
+    bets = (
+        Bet.objects.filter(user_id=user_id)
+        .select_related("match")
+        .prefetch_related("legs__match")
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        bets = bets.filter(status=status)
+    if market == ACCUMULATOR:
+        bets = bets.filter(kind=BetKind.ACCUMULATOR)
+    elif market:
+        # A single on a market of the kind, or an accumulator with a leg on one.
+        on_kind = market_of_kind(market)
+        legs = BetLeg.objects.filter(on_kind, bet=OuterRef("pk"))
+        bets = bets.filter(on_kind | Q(Exists(legs)))
+    return within_days(bets, field="created_at", date_from=date_from, date_to=date_to)

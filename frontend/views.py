@@ -21,17 +21,18 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.errors import AccountsError
 from accounts.services import password_reset_confirm, user_register
 from accounts.throttles import reset_attempt_allowed, signup_attempt_allowed
+from betting.api.serializers import BetHistoryQuerySerializer
 from betting.cashout import cashout_values
 from betting.events import match_state, odds_as_numbers
 from betting.idempotency import request_fingerprint
 from betting.models import BetStatus, LedgerKind, Match, OddsVersion
-from betting.selectors import match_list_listed, wallet_for_user
+from betting.selectors import MARKETS, bet_history, match_list_listed, wallet_for_user
 from blog.models import PostStatus
 from blog.selectors import post_list_visible
 from config.errors import ApplicationError, DependencyUnavailable
 from frontend.markets import market_groups
-from history.api.serializers import BetHistoryQuerySerializer, LedgerHistoryQuerySerializer
-from history.selectors import MARKETS, bet_history, ledger_history, page_filters
+from history.api.serializers import LedgerHistoryQuerySerializer
+from history.selectors import ledger_history, page_filters
 from inplay.events import feed_event_payload
 from inplay.selectors import match_timeline
 from payments.forms import payment_forms

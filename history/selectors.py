@@ -1,66 +1,17 @@
-"""The bettor's own history, filtered: their bets and their ledger, newest first. Shared by
-the API's lists, the pages and the CSV exports, so all three show the same rows."""
+"""The bettor's own ledger, filtered, newest first. Shared by the API's list, the pages and the
+CSV export, so all three show the same rows.
 
-from datetime import UTC, date, datetime, time, timedelta
+The bets' own filters (`bet_history`) are betting's: `GET /api/bets/` lists them beside bet
+placement, and betting stands below history (docs/architecture.md), so the pages and the export
+here read them from `betting.selectors`."""
+
+from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
-from betting.engine.markets import ASIAN_HANDICAP, KINDS, OVER_UNDER
-from betting.models import Bet, BetKind, BetLeg, LedgerEntry
-
-ACCUMULATOR = "accumulator"
-# What the `market` filter accepts: the market kinds of the catalogue, and accumulators.
-MARKETS = (*KINDS, ACCUMULATOR)
-LINED_KINDS = (OVER_UNDER, ASIAN_HANDICAP)  # kinds with a market per line, keyed "<kind>_<line>"
-
-
-def market_of_kind(kind: str) -> Q:
-    """The rows (bets or legs) whose market is of `kind`."""
-    if kind in LINED_KINDS:
-        return Q(market__startswith=f"{kind}_")  # over_under_2_5, asian_handicap_minus_0_5, ...
-    return Q(market=kind)  # a kind with one market: its key is the kind
-
-
-def within_days(queryset: QuerySet[Any], *, field: str, date_from: date | None, date_to: date | None) -> QuerySet[Any]:
-    """Rows whose `field` falls on `date_from` .. `date_to`, both whole UTC days included."""
-    if date_from is not None:
-        queryset = queryset.filter(**{f"{field}__gte": utc_midnight(date_from)})
-    if date_to is not None:
-        queryset = queryset.filter(**{f"{field}__lt": utc_midnight(date_to + timedelta(days=1))})
-    return queryset
-
-
-def utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def bet_history(
-    *,
-    user_id: int,
-    status: str | None = None,
-    market: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> QuerySet[Bet]:
-    """The user's bets, newest first, by status, market kind (an accumulator counts under each
-    of its legs' kinds, and under `accumulator`) and the day they were placed."""
-    bets = (
-        Bet.objects.filter(user_id=user_id)
-        .select_related("match")
-        .prefetch_related("legs__match")
-        .order_by("-created_at", "-id")
-    )
-    if status:
-        bets = bets.filter(status=status)
-    if market == ACCUMULATOR:
-        bets = bets.filter(kind=BetKind.ACCUMULATOR)
-    elif market:
-        # A single on a market of the kind, or an accumulator with a leg on one.
-        on_kind = market_of_kind(market)
-        legs = BetLeg.objects.filter(on_kind, bet=OuterRef("pk"))
-        bets = bets.filter(on_kind | Q(Exists(legs)))
-    return within_days(bets, field="created_at", date_from=date_from, date_to=date_to)
+from betting.models import LedgerEntry
+from betting.selectors import within_days
 
 
 def ledger_history(

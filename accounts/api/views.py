@@ -29,10 +29,11 @@ from accounts.api.serializers import (
 from accounts.throttles import AuthAccountIpThrottle, AuthIpThrottle
 from accounts.tokens import TokenRefreshSerializer
 from betting import selectors
+from betting.api.serializers import history_filters
 from betting.models import LedgerEntry
 from config.api_schema import BAD_REQUEST, THROTTLED, UNAUTHENTICATED, error
 from config.client_ip import client_ip
-from history.api.serializers import LedgerHistoryQuerySerializer, history_filters
+from history.api.serializers import LedgerHistoryQuerySerializer
 from history.selectors import ledger_history
 
 # Sign-in, sign-up and reset: counted per client IP in the Redis cache (django-axes also

@@ -12,8 +12,9 @@ from betting import events
 from betting.engine.ladder import is_on_ladder
 from betting.engine.markets import ONE_X_TWO, UnknownMarket, market
 from betting.errors import StakeOutOfRange
-from betting.models import Bet, BetLeg, CashoutQuote, Match, MatchStatus, OddsVersion, Selection
+from betting.models import Bet, BetLeg, BetStatus, CashoutQuote, Match, MatchStatus, OddsVersion, Selection
 from betting.placement import ACCEPT_MODES, ACCEPT_NONE, stake_check
+from betting.selectors import MARKETS
 from betting.settlement import MAX_FINAL_GOALS
 from config.api_input import JSONInputSerializer
 
@@ -462,3 +463,29 @@ class CashoutPendingOutputSerializer(serializers.ModelSerializer[CashoutQuote]):
 
 class CashoutAcceptInputSerializer(JSONInputSerializer):
     quote = serializers.UUIDField(help_text="The id of a quote of this bet, within its validity.")
+
+
+# --- Filters of the bettor's bets (the list, the CSV export and the pages) -------------------
+class DateRangeSerializer(serializers.Serializer[Any]):
+    date_from = serializers.DateField(required=False, help_text="From this UTC day (YYYY-MM-DD), included.")
+    date_to = serializers.DateField(required=False, help_text="To this UTC day (YYYY-MM-DD), included.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "date_from" in attrs and "date_to" in attrs and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["Not before `date_from`."]})
+        return attrs
+
+
+class BetHistoryQuerySerializer(DateRangeSerializer):
+    status = serializers.ChoiceField(choices=BetStatus.choices, required=False)
+    market = serializers.ChoiceField(
+        choices=[(kind, kind) for kind in MARKETS], required=False, help_text="A market kind, e.g. `1x2`."
+    )
+
+
+def history_filters(serializer_class: type[DateRangeSerializer], params: Any) -> dict[str, Any]:
+    """The validated filters of a query string (a 400 naming the bad one). A plain dict: DRF
+    reads an empty value (`?status=`) as absent, the schema as invalid."""
+    query = serializer_class(data=params.dict())
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)

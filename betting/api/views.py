@@ -23,6 +23,7 @@ from betting import cashout, matches, selectors, settlement
 from betting.accumulators import LegRequest
 from betting.api.serializers import (
     AccumulatorInputSerializer,
+    BetHistoryQuerySerializer,
     BetInputSerializer,
     BetOutputSerializer,
     CashoutAcceptInputSerializer,
@@ -32,6 +33,7 @@ from betting.api.serializers import (
     MatchOutputSerializer,
     MatchSettleInputSerializer,
     OddsVersionOutputSerializer,
+    history_filters,
 )
 from betting.errors import IdempotencyKeyRequired
 from betting.idempotency import MAX_KEY_LENGTH, bet_place_idempotent, idempotency_key_of, request_fingerprint
@@ -47,8 +49,6 @@ from config.api_schema import (
     error,
 )
 from config.pagination import PageNumberPagination
-from history.api.serializers import BetHistoryQuerySerializer, history_filters
-from history.selectors import bet_history
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class BetListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         filters = history_filters(BetHistoryQuerySerializer, request.query_params)
-        bets = bet_history(user_id=request.user.pk or 0, **filters)
+        bets = selectors.bet_history(user_id=request.user.pk or 0, **filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(bets, request, view=self)
         return paginator.get_paginated_response(BetOutputSerializer(page, many=True).data)

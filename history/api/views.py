@@ -8,9 +8,11 @@ from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from betting.api.serializers import BetHistoryQuerySerializer, history_filters
+from betting.selectors import bet_history
 from config.api_schema import BAD_REQUEST, UNAUTHENTICATED
 from history import exports, selectors
-from history.api.serializers import BetHistoryQuerySerializer, LedgerHistoryQuerySerializer, history_filters
+from history.api.serializers import LedgerHistoryQuerySerializer
 
 CSV = OpenApiResponse(OpenApiTypes.STR, description="CSV (text/csv), streamed: a header line, then one line per row.")
 
@@ -25,7 +27,7 @@ class BetExportApi(APIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         filters = history_filters(BetHistoryQuerySerializer, request.query_params)
-        bets = selectors.bet_history(user_id=request.user.pk or 0, **filters)
+        bets = bet_history(user_id=request.user.pk or 0, **filters)
         return exports.csv_response("oddstream-bets.csv", exports.BET_COLUMNS, exports.bet_rows(bets))
 
 
