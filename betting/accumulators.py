@@ -41,8 +41,8 @@ from betting.placement import (
     selection_price_check,
     stake_check,
 )
+from betting.wallet_rules import wallet_rules
 from betting.wallets import wallet_available_check, wallet_lock, wallet_post
-from safergambling.services import bet_allowed_check
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def accumulator_place(
     accumulator_max_stake_check(struck, odds=odds, stake=stake)
 
     wallet = wallet_lock(user_id=user.pk)
-    bet_allowed_check(wallet=wallet, stake=stake)
+    wallet_rules().bet_allowed_check(wallet=wallet, stake=stake)  # safer gambling's, by its hook
     wallet_available_check(wallet=wallet, amount=stake, what=f"The stake {stake}")
 
     bet = Bet.objects.create(

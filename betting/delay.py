@@ -44,9 +44,9 @@ from betting.models import (
 )
 from betting.placement import bet_odds_recompute_schedule, max_stake_check, price_is_acceptable
 from betting.settlement import match_lock
+from betting.wallet_rules import wallet_rules
 from betting.wallets import wallet_hold_capture, wallet_hold_release, wallet_lock
 from config.errors import ApplicationError
-from safergambling.services import bet_allowed_check
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def acceptance_refusal(*, bet: Bet, match: Match, wallet: Wallet, price: Decimal
     try:
         if row is not None:
             max_stake_check(match=match, row=row, selection=bet.selection, price=price, stake=bet.stake)
-        bet_allowed_check(wallet=wallet, stake=bet.stake)
+        wallet_rules().bet_allowed_check(wallet=wallet, stake=bet.stake)  # safer gambling's, by its hook
     except ApplicationError as refusal:
         return str(refusal.code)
     return None

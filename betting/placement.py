@@ -45,10 +45,9 @@ from betting.models import (
     Wallet,
 )
 from betting.recompute import odds_recompute_request
+from betting.wallet_rules import wallet_rules
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_hold, wallet_lock, wallet_post
 from config.after_commit import on_commit_robust
-from safergambling.selectors import bet_rules_annotations
-from safergambling.services import BET_LIMIT_KINDS, bet_allowed_check
 
 ACCEPT_NONE = "none"
 ACCEPT_HIGHER = "higher"
@@ -107,11 +106,14 @@ def bet_place(
 
     # Whether the account has a break or limits is read in the statement that locks the wallet,
     # so an account with none spends no statement of its own on them.
+    # (Safer gambling's rules, reached through the hooks of betting/wallet_rules.py: it stands
+    # above betting, whose ledger it reads.)
     now = timezone.now()
-    wallet = wallet_lock(user_id=user.pk, annotations=bet_rules_annotations(kinds=BET_LIMIT_KINDS, now=now))
+    rules = wallet_rules()
+    wallet = wallet_lock(user_id=user.pk, annotations=rules.bet_annotations(now=now))
     # The account's own rules (a break, its stake and loss limits), under the wallet lock that
     # serialises its bets: two bets at once cannot both pass a loss limit one would reach.
-    bet_allowed_check(wallet=wallet, stake=stake, now=now)
+    rules.bet_allowed_check(wallet=wallet, stake=stake, now=now)
     wallet_available_check(wallet=wallet, amount=stake, what=f"The stake {stake}")
     if match.in_play:
         return bet_pending_create(

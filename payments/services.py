@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from betting.models import LedgerKind
+from betting.wallet_rules import wallet_rules
 from betting.wallets import (
     amount_out_of_bounds,
     wallet_hold,
@@ -45,7 +46,6 @@ from payments.errors import (
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.providers import provider_get
 from payments.providers.base import COMPLETED, FAILED, PENDING, CallbackNotice, ProviderOutcome
-from safergambling.services import deposit_allowed_check
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,10 @@ def payment_open(
     hold = None
     if kind == PaymentKind.DEPOSIT:
         # Under the wallet lock, which serialises the account's deposits: two at once cannot
-        # both pass a deposit limit that one of them reaches.
-        deposit_allowed_check(wallet=wallet, amount=amount)
+        # both pass a deposit limit that one of them reaches. Safer gambling's check, through
+        # betting's hook (betting/wallet_rules.py): it stands above payments, whose deposits a
+        # deposit limit counts.
+        wallet_rules().deposit_allowed_check(wallet=wallet, amount=amount)
     else:
         hold = wallet_hold(wallet=wallet, amount=amount, purpose="withdrawal")
     return Payment.objects.create(

@@ -12,7 +12,9 @@ Rules (UKGC RTS 12, MGA player protection):
 
 Every change writes an `AuditEntry`. The checks (`deposit_allowed_check`,
 `bet_allowed_check`) run with the wallet row locked: that lock serialises the deposits and bets
-of one account, so two at once cannot both pass a limit that one of them reaches.
+of one account, so two at once cannot both pass a limit that one of them reaches. The bet and
+deposit services reach them through the hooks of `betting.wallet_rules`, which
+`SaferGamblingConfig.ready()` fills in: this app stands above betting and payments.
 """
 
 import calendar
@@ -22,6 +24,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from accounts.sessions import user_sessions_end
@@ -216,7 +219,7 @@ def reality_check_set(*, user: User, minutes: int, actor: User | None, now: date
     return profile
 
 
-# --- Checks (the deposit and bet services call these) ----------------------------------------
+# --- Checks (the deposit and bet services call these, through betting.wallet_rules) ----------
 def restriction_check(*, user_id: int, now: datetime) -> None:
     """Refuse (403) while a time-out or a self-exclusion is in force."""
     restriction = selectors.restriction_in_force(user_id=user_id, now=now)
@@ -267,6 +270,12 @@ def deposit_allowed_check(*, wallet: Wallet, amount: Decimal, now: datetime | No
 
 
 BET_LIMIT_KINDS = (LimitKind.STAKE, LimitKind.LOSS)
+
+
+def bet_check_annotations(*, now: datetime) -> dict[str, Exists]:
+    """What a wallet locked for a bet reads with its row, so that `bet_allowed_check` spares an
+    account without breaks and limits the reads that would find none."""
+    return selectors.bet_rules_annotations(kinds=BET_LIMIT_KINDS, now=now)
 
 
 def bet_allowed_check(*, wallet: Wallet, stake: Decimal, now: datetime | None = None) -> None:
