@@ -8,6 +8,9 @@ them: the API, the pages, the admin, a shell. A signal is the one place all of t
   read before the save, and the sockets are closed after the transaction commits.
 
 (`QuerySet.update()` sends no signal: deactivate users through `save()`.)
+
+And a break (`safergambling.signals.break_started`: a time-out or a self-exclusion) ends every
+session of the account: its page sessions, its refresh tokens and its sockets.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.sessions import user_sessions_end
 from realtime.credentials import user_sockets_close_on_commit
+from safergambling.models import Restriction
+from safergambling.reality_check import SESSION_STARTED_KEY
+from safergambling.signals import break_started
 
-SESSION_STARTED_KEY = "session_started_at"  # read by the reality check (safergambling.api.views)
 CREDENTIAL_FIELDS = frozenset({"password", "is_active"})
 PENDING_ATTRIBUTE = "_sockets_close_reason"
 
@@ -65,3 +71,11 @@ def sockets_close_on_credential_change(sender: Any, instance: User, **kwargs: An
     reason = instance.__dict__.pop(PENDING_ATTRIBUTE, None)
     if reason is not None:
         user_sockets_close_on_commit(user_id=instance.pk, reason=reason)
+
+
+@receiver(break_started, sender=Restriction, dispatch_uid="accounts.sessions_end_on_break")
+def sessions_end_on_break(sender: Any, user: User, reason: str, **kwargs: Any) -> None:
+    """Safer gambling sends this inside the transaction that starts the break; the sessions end
+    in it (the sockets close once it commits). Received here, not called from there: accounts
+    stands above safer gambling (docs/architecture.md)."""
+    user_sessions_end(user=user, reason=reason)

@@ -27,7 +27,6 @@ from django.db import transaction
 from django.db.models import Exists
 from django.utils import timezone
 
-from accounts.sessions import user_sessions_end
 from betting.events import money
 from betting.models import Wallet
 from betting.wallets import amount_out_of_bounds
@@ -55,6 +54,7 @@ from safergambling.models import (
     Restriction,
     RestrictionKind,
 )
+from safergambling.signals import break_started
 
 TIMEOUT_MAX_DAYS = 42  # six weeks
 SELF_EXCLUSION_MIN_MONTHS = 6
@@ -171,7 +171,10 @@ def restriction_take(
         old_value=current.ends_at.isoformat() if current else "",
         new_value=ends_at.isoformat(),
     )
-    user_sessions_end(user=user, reason=restriction.get_kind_display().lower())
+    # Accounts ends every session and socket of the account on this signal (accounts.signals).
+    break_started.send(
+        sender=Restriction, user=user, restriction=restriction, reason=restriction.get_kind_display().lower()
+    )
     return restriction
 
 

@@ -18,8 +18,7 @@ from betting.models import LedgerEntry
 from betting.selectors import wallet_balance_of
 from config.api_input import JSONInputSerializer
 from safergambling.api.serializers import SignupLimitInputSerializer
-
-SESSION_STARTED_CLAIM = "session_started"
+from safergambling.reality_check import SESSION_STARTED_CLAIM
 
 
 class EmailTokenObtainSerializer(TokenObtainPairSerializer):

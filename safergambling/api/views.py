@@ -13,8 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import SESSION_STARTED_CLAIM
-from accounts.signals import SESSION_STARTED_KEY
 from config.api_schema import BAD_REQUEST, UNAUTHENTICATED, error
 from safergambling import selectors, services
 from safergambling.api.serializers import (
@@ -28,6 +26,7 @@ from safergambling.api.serializers import (
     TimeoutInputSerializer,
 )
 from safergambling.models import Restriction
+from safergambling.reality_check import SESSION_STARTED_CLAIM, SESSION_STARTED_KEY
 
 
 def session_started_at(request: Request) -> datetime:
