@@ -14,10 +14,15 @@ counts them all, every client process resets all its sockets at once, and the ru
   page reads it) shows no odds socket;
 - Daphne's CPU time spent on the drop.
 
-DISCONNECT_LOOP_MAX_EVENTS (default "0,16") lists the event loops compared in the same run, each
-with a fresh Daphne and the same users: 0 is asyncio's own loop (every ready socket handled in
-one turn), a number the bounded loop of `realtime.eventloop` (REALTIME_LOOP_MAX_EVENTS).
-DISCONNECT_RUNS (default 1) repeats each; the table gives each configuration's medians.
+DISCONNECT_LOOP_MAX_EVENTS (default "16") lists the event loops compared in the same run: 0 is
+asyncio's own loop (every ready socket handled in one turn), a number the bounded loop of
+`realtime.eventloop` (REALTIME_LOOP_MAX_EVENTS). DISCONNECT_WALK_SLICE_MS (default "0,5") lists
+the slices of the walks over every connection (REALTIME_WALK_SLICE_MS: 0 is Daphne's own
+walks and the heartbeat in slices of 1,000 sockets). Each configuration (every loop with every
+slice) gets a fresh Daphne and the same users; DISCONNECT_RUNS (default 1) repeats them all,
+alternating, and the table gives each configuration's medians. After each drop the run prints
+what the probe saw take long on the loop (callbacks over 20 ms, garbage collections over 5 ms,
+Daphne's walks); DISCONNECT_PROFILE_SECONDS runs py-spy on Daphne from just before the drop.
 
 Bounded: a few minutes a run for the default sizes on a quiet 2-core machine, 127.0.0.1 only.
 """
@@ -43,8 +48,13 @@ from tests.integration.harness import BIN, ROOT, Stack
 SOCKETS = int(os.environ.get("DISCONNECT_SOCKETS", "10000"))
 USERS = int(os.environ.get("DISCONNECT_USERS", "5000"))
 CLIENT_PROCESSES = int(os.environ.get("DISCONNECT_CLIENT_PROCESSES", "4"))
-LOOP_MAX_EVENTS = [int(n) for n in os.environ.get("DISCONNECT_LOOP_MAX_EVENTS", "0,16").split(",")]
+LOOP_MAX_EVENTS = [int(n) for n in os.environ.get("DISCONNECT_LOOP_MAX_EVENTS", "16").split(",")]
+WALK_SLICE_MS = [float(n) for n in os.environ.get("DISCONNECT_WALK_SLICE_MS", "0,5").split(",")]
+CONFIGURATIONS = [(loop, walk) for loop in LOOP_MAX_EVENTS for walk in WALK_SLICE_MS]
 RUNS = int(os.environ.get("DISCONNECT_RUNS", "1"))
+# py-spy on Daphne from just before the drop, for this many seconds (0: not), raw stacks in PROFILE_DIR.
+PROFILE_SECONDS = int(os.environ.get("DISCONNECT_PROFILE_SECONDS", "0"))
+PROFILE_DIR = os.environ.get("DISCONNECT_PROFILE_DIR", tempfile.gettempdir())
 STALL_GOAL_MS = 100.0
 PRESENCE_TIMEOUT_SECONDS = 120.0
 IDLE_SECONDS = 1.0  # the drop is over once a second passes with no stall over the goal
@@ -93,6 +103,11 @@ def longest_stall_ms(port: int) -> float:
     return float(reply.json()["longest_stall_ms"])
 
 
+def slow_work(port: int) -> dict[str, object]:
+    """What made the loop's stalls since the previous call (`bench.disconnect_asgi`)."""
+    return dict(httpx.get(f"http://127.0.0.1:{port}/bench/loop-slow", timeout=60).json())
+
+
 def tell(processes: list[subprocess.Popen[str]], command: str) -> list[str]:
     for process in processes:
         assert process.stdin is not None
@@ -113,9 +128,11 @@ def signed_in_tokens(stack: Stack, workdir: Path) -> list[str]:
     return tokens_file.read_text().split()
 
 
-def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict[str, float]:
+def run(stack: Stack, workdir: Path, tokens: list[str], configuration: tuple[int, float]) -> dict[str, float]:
+    max_events, walk_slice_ms = configuration
     paths = [f"/ws/odds/?token={tokens[n % len(tokens)]}" for n in range(SOCKETS)]
     stack.env["REALTIME_LOOP_MAX_EVENTS"] = str(max_events)
+    stack.env["REALTIME_WALK_SLICE_MS"] = str(walk_slice_ms)
     web, port = stack.start_web(application="bench.disconnect_asgi:application")
     presence = Presence(stack)
     clients: list[subprocess.Popen[str]] = []
@@ -146,6 +163,29 @@ def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict
         longest_stall_ms(port)
         time.sleep(IDLE_SECONDS)
         idle_stall = longest_stall_ms(port)
+        idle_work = slow_work(port)
+        profiler = None
+        if PROFILE_SECONDS:
+            profiler = subprocess.Popen(
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "-p",
+                    str(web.popen.pid),
+                    "-r",
+                    "250",
+                    "-d",
+                    str(PROFILE_SECONDS),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(Path(PROFILE_DIR) / f"drop-{max_events}-{walk_slice_ms:g}-{time.time_ns()}.txt"),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(1.0)
 
         cpu_before = cpu_seconds(web.popen.pid)
         dropped_at = time.monotonic()
@@ -161,6 +201,11 @@ def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict
                 break
             stall = max(stall, window)
         drop_cpu = cpu_seconds(web.popen.pid) - cpu_before
+        drop_work = slow_work(port)
+        print(f"  idle second: {json.dumps(idle_work)}", flush=True)
+        print(f"  drop: {json.dumps(drop_work)}", flush=True)
+        if profiler is not None:
+            profiler.wait(timeout=PROFILE_SECONDS + 60)
         assert web.popen.poll() is None, "\n".join(web.lines[-40:])
         return {
             "sockets": still_open,
@@ -179,18 +224,22 @@ def run(stack: Stack, workdir: Path, tokens: list[str], max_events: int) -> dict
         web.stop()
 
 
-def loop_name(max_events: int) -> str:
-    return "asyncio's loop" if max_events == 0 else f"bounded, {max_events} events a turn"
+def configuration_name(configuration: tuple[int, float]) -> str:
+    max_events, walk_slice_ms = configuration
+    loop = "asyncio's loop" if max_events == 0 else f"bounded loop, {max_events} events a turn"
+    walks = "Daphne's walks" if walk_slice_ms <= 0 else f"walks in {walk_slice_ms:g} ms slices"
+    return f"{loop}, {walks}"
 
 
 def main() -> None:
     raise_open_files_limit()
     print(
         f"{SOCKETS:,} signed-in sockets of {USERS:,} users, {CLIENT_PROCESSES} client processes, "
-        f"loops {LOOP_MAX_EVENTS}, {RUNS} run(s) each; load average {os.getloadavg()[0]:.2f}",
+        f"loops {LOOP_MAX_EVENTS}, walk slices (ms) {WALK_SLICE_MS}, {RUNS} run(s) each; "
+        f"load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
-    results: dict[int, list[dict[str, float]]] = {n: [] for n in LOOP_MAX_EVENTS}
+    results: dict[tuple[int, float], list[dict[str, float]]] = {c: [] for c in CONFIGURATIONS}
     with tempfile.TemporaryDirectory() as workdir:
         # A Redis of its own: ten thousand sockets must not take connections from anyone else's.
         stack = Stack(Path(workdir), dedicated_redis=True)
@@ -207,11 +256,12 @@ def main() -> None:
             stack.manage("load_demo_data")
             tokens = signed_in_tokens(stack, Path(workdir))
             for attempt in range(RUNS):
-                for max_events in LOOP_MAX_EVENTS:
-                    result = run(stack, Path(workdir), tokens, max_events)
-                    results[max_events].append(result)
+                for configuration in CONFIGURATIONS:
+                    result = run(stack, Path(workdir), tokens, configuration)
+                    results[configuration].append(result)
                     print(
-                        f"  run {attempt + 1}, {loop_name(max_events)}: stall {result['drop_stall_ms']:.0f} ms, "
+                        f"  run {attempt + 1}, {configuration_name(configuration)}: "
+                        f"stall {result['drop_stall_ms']:.0f} ms, "
                         f"presence {result['presence_seconds']:.2f} s, CPU {result['drop_cpu_seconds']:.2f} s",
                         flush=True,
                     )
@@ -219,17 +269,17 @@ def main() -> None:
             stack.close()
     print()
     print(
-        "| event loop | sockets | users | longest loop stall, idle / during the drop "
+        "| configuration | sockets | users | longest loop stall, idle / during the drop "
         "| presence right after | server CPU for the drop |"
     )
     print("|---|---|---|---|---|---|")
-    for max_events, runs in results.items():
+    for configuration, runs in results.items():
         median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         print(
-            f"| {loop_name(max_events)} | {median['sockets']:,.0f} | {median['users']:,.0f} "
+            f"| {configuration_name(configuration)} | {median['sockets']:,.0f} | {median['users']:,.0f} "
             f"| {median['idle_stall_ms']:.0f} ms / {median['drop_stall_ms']:.0f} ms "
             f"| {median['presence_seconds']:.2f} s | {median['drop_cpu_seconds']:.2f} s |"
         )
         verdict = "met" if median["drop_stall_ms"] < STALL_GOAL_MS else "missed"
-        print(f"goal ({loop_name(max_events)}): the longest stall under {STALL_GOAL_MS:.0f} ms: {verdict}")
+        print(f"goal ({configuration_name(configuration)}): the longest stall under {STALL_GOAL_MS:.0f} ms: {verdict}")
     print(f"(medians of {RUNS} run(s) each)")

@@ -10,6 +10,10 @@ Daphne needs are written once, here, from the settings:
   runserver` reads the same two settings.
 - the event loop: at most `REALTIME_LOOP_MAX_EVENTS` ready sockets a turn (`realtime.eventloop`),
   so a mass disconnect is spread over many short turns instead of stalling the loop for seconds.
+- the server: Daphne's, with its periodic walks over every connection (reaping finished
+  application instances each second, timeouts every 2 s) done a slice of at most
+  `REALTIME_WALK_SLICE_MS` per loop turn (`realtime.daphne_server.SlicedServer`), not in one
+  callback; `0` keeps Daphne's own walks.
 
 Options given on the command line come after these, so one given there wins (Daphne's parser
 keeps the last). The rest is Daphne's own command line, run in this process.
@@ -52,7 +56,20 @@ def main(argv: list[str] | None = None) -> None:
     event_loop_install()  # before Daphne's server module installs a reactor on asyncio's own loop
     from daphne.cli import CommandLineInterface
 
-    CommandLineInterface().run(daphne_args(sys.argv[1:] if argv is None else argv))
+    oddstream_daphne = type("OddstreamDaphne", (CommandLineInterface,), {"server_class": server_class()})
+    oddstream_daphne().run(daphne_args(sys.argv[1:] if argv is None else argv))
+
+
+def server_class() -> type:
+    """Daphne's server, its walks over every connection sliced (REALTIME_WALK_SLICE_MS), or
+    Daphne's own with the setting at 0. Imports Daphne's server module: after the loop is installed."""
+    from daphne.server import Server
+
+    from realtime.daphne_server import SlicedServer
+
+    if settings.REALTIME_WALK_SLICE_MS <= 0:
+        return Server
+    return type("OddstreamServer", (SlicedServer,), {"slice_seconds": settings.REALTIME_WALK_SLICE_MS / 1000})
 
 
 if __name__ == "__main__":

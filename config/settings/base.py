@@ -187,6 +187,10 @@ REALTIME_GC_THRESHOLDS = [int(n) for n in env.list("REALTIME_GC_THRESHOLDS", def
 # Under Daphne: ready sockets handled per turn of the event loop (realtime/eventloop.py), so a
 # burst of thousands of disconnects is spread over many short turns; 0 keeps asyncio's loop.
 REALTIME_LOOP_MAX_EVENTS = env.int("REALTIME_LOOP_MAX_EVENTS", default=16)
+# The longest a walk over every socket of a web process holds its event loop before it lets the
+# rest run (Daphne's reaping and timeout walks, realtime/daphne_server.py; the heartbeat), in
+# milliseconds; 0 walks in one go (Daphne's own walks, the heartbeat yielding every 1,000 sockets).
+REALTIME_WALK_SLICE_MS = env.float("REALTIME_WALK_SLICE_MS", default=5.0)
 # Client frames: a token bucket per socket; bad frames spend a second, smaller budget and
 # a socket that exhausts it is closed with 4400.
 REALTIME_CLIENT_FRAMES_PER_SECOND = env.float("REALTIME_CLIENT_FRAMES_PER_SECOND", default=10.0)

@@ -267,3 +267,31 @@ async def test_after_a_loss_every_socket_resyncs_at_once_and_one_failure_stops_n
     assert sorted(started) == list(range(100))
     assert len(got) == 99
     assert snapshot.reads <= 2  # the first socket's read, and one that every later one joined
+
+
+# --- Heartbeat --------------------------------------------------------------------------
+class SlowSocket(FakeSocket):
+    async def deliver_batch(self, items: list[tuple[Hashable | None, int, str]], wire: bytes) -> None:
+        time.sleep(0.001)  # a send() on a loaded machine
+        await super().deliver_batch(items, wire)
+
+
+@pytest.mark.asyncio
+async def test_the_heartbeat_lets_the_loop_run_once_it_held_it_for_a_slice(settings) -> None:
+    from realtime.heartbeat import heartbeat_send
+
+    async def turns_during(send: asyncio.Task[None]) -> int:
+        turns = 0
+        while not send.done():
+            turns += 1
+            await asyncio.sleep(0)
+        return turns
+
+    sockets = [SlowSocket() for _ in range(60)]
+    settings.REALTIME_WALK_SLICE_MS = 5
+    sliced = await turns_during(asyncio.ensure_future(heartbeat_send(sockets)))
+    settings.REALTIME_WALK_SLICE_MS = 0
+    whole = await turns_during(asyncio.ensure_future(heartbeat_send(sockets)))
+    assert all(len(socket.frames) == 2 for socket in sockets)  # every socket got both
+    assert whole <= 2  # 60 sockets in one go (it yields every 1,000)
+    assert sliced >= 60 // 6  # about one turn per 5 ms of 1 ms sends
