@@ -161,6 +161,7 @@ def run(stack: Stack, workdir: Path, tokens: list[str], configuration: tuple[int
         )
 
         longest_stall_ms(port)
+        slow_work(port)  # what the connections took: not the idle second's
         time.sleep(IDLE_SECONDS)
         idle_stall = longest_stall_ms(port)
         idle_work = slow_work(port)

@@ -86,11 +86,12 @@ class SlowWork:
 
         def timed_run(handle: asyncio.events.Handle) -> None:
             probe._gc_in_callback = 0.0
+            callback, args = handle._callback, handle._args
             started = time.perf_counter()
             handle_run(handle)
             took = time.perf_counter() - started
             if took > SLOW_CALLBACK_SECONDS:
-                what = describe(handle._callback, handle._args)
+                what = describe(callback, args)
                 probe.callbacks.append((took * 1000, what, probe._gc_in_callback * 1000))
 
         asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]

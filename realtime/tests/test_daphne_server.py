@@ -11,6 +11,7 @@ import ast
 import asyncio
 import inspect
 import textwrap
+import threading
 import time
 from importlib.metadata import version
 from typing import Any
@@ -21,7 +22,7 @@ from daphne.server import Server
 
 import config.daphne
 from realtime import daphne_server
-from realtime.daphne_server import SlicedServer, walk_slice
+from realtime.daphne_server import BackgroundStream, SlicedServer, walk_slice
 
 
 def function_of(cls: type, name: str) -> ast.FunctionDef:
@@ -88,7 +89,12 @@ def test_a_walk_visits_every_connection_once_a_bounded_slice_at_a_time() -> None
     # A slow visit ends the slice at the time budget, before the count.
     pending = iter(list(connections))
     slow: list[int] = []
-    walk_slice(pending, connections, lambda protocol, details: (slow.append(protocol), time.sleep(0.002)), 0.001)
+
+    def slow_visit(protocol: Any, details: dict[str, Any]) -> None:
+        slow.append(protocol)
+        time.sleep(0.002)
+
+    walk_slice(pending, connections, slow_visit, 0.001)
     assert len(slow) == 1
 
 
@@ -178,3 +184,58 @@ def test_the_timeout_walk_checks_every_protocol_then_comes_back_in_two_seconds(m
 @pytest.mark.parametrize("name", ["application_checker", "timeout_checker"])
 def test_the_sliced_server_overrides_both_walks(name: str) -> None:
     assert getattr(SlicedServer, name) is not getattr(Server, name)
+
+
+# --- The access log, written by a thread ----------------------------------------------------
+def test_daphnes_access_log_writes_to_the_stream_it_was_given() -> None:
+    from daphne.access import AccessLogGenerator
+
+    assert "self.stream = stream" in inspect.getsource(AccessLogGenerator.__init__)
+    assert "self.stream.write(" in inspect.getsource(AccessLogGenerator.write_entry)
+    assert "AccessLogGenerator(access_log_stream)" in inspect.getsource(CommandLineInterface.run)
+
+
+class BlockedStream:
+    """A pipe whose reader is late: every write waits until it is let go."""
+
+    def __init__(self) -> None:
+        self.let_go = threading.Event()
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.let_go.wait(10)
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_access_log_never_blocks_the_loop_and_keeps_every_line_in_order() -> None:
+    from daphne.access import AccessLogGenerator
+
+    blocked = BlockedStream()
+    server = SlicedServer(application=None, endpoints=["tcp:port=0"], action_logger=AccessLogGenerator(blocked))
+    stream = server.action_logger.stream
+    assert isinstance(stream, BackgroundStream)
+    started = time.monotonic()
+    for n in range(2000):
+        server.action_logger("websocket", "disconnected", {"path": f"/ws/odds/{n}", "client": ["127.0.0.1", n]})
+    assert time.monotonic() - started < 1.0  # the writer thread waits; the caller does not
+    blocked.let_go.set()
+    deadline = time.monotonic() + 10
+    while blocked.text.count("\n") < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines = blocked.text.splitlines()
+    assert len(lines) == 2000
+    assert [line.split('"')[1].split()[1] for line in lines[:3]] == ["/ws/odds/0", "/ws/odds/1", "/ws/odds/2"]
+    assert "WSDISCONNECT" in lines[-1] and "/ws/odds/1999" in lines[-1]
+
+
+def test_a_full_access_log_queue_drops_and_counts_rather_than_waits() -> None:
+    blocked = BlockedStream()
+    stream = BackgroundStream(blocked, max_lines=10)
+    for n in range(100):
+        stream.write(f"{n}\n")
+    assert stream.dropped >= 80
+    blocked.let_go.set()
+    stream.drain()
