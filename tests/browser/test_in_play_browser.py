@@ -8,13 +8,16 @@ Short delays (settings through the stack's environment) keep it to seconds."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from tests.browser.test_betting_pages import create_match, jwt_client, live, new_fan, wait_js
+from tests.browser.test_betting_pages import create_match, jwt_client, live, new_fan, open_anonymous, wait_js
 from tests.integration.harness import Stack
 from tests.integration.test_inplay import Feed
 
@@ -93,4 +96,43 @@ async def test_an_in_play_bet_shows_pending_then_accepted_and_the_balance_and_be
     assert await page.text_content(state) == "Decided"
     assert errors == []
     await feed.client.aclose()
+    await context.close()
+
+
+async def test_the_replay_plays_a_real_match_over_http_onto_the_pages(browser, running, stack: Stack) -> None:
+    """`feed_replay` (what `make run` runs) against the stack: the match it creates appears on an
+    open board, and its page follows it live (in play, the score) to the real final score,
+    settled, each of its goals in its timeline."""
+    base_url, _ = running
+    context, board = await open_anonymous(browser, base_url, "/")
+    before = set(await board.eval_on_selector_all(".match-card", "(cards) => cards.map((c) => c.dataset.matchId)"))
+    # 120 match minutes a real minute: the whole match, its break included, in under a minute.
+    replay = asyncio.create_task(
+        asyncio.to_thread(
+            stack.manage,
+            *("feed_replay", "--url", base_url, "--speed", "120", "--matches", "1", "--seed", "4", "--lead", "3"),
+        )
+    )
+    known = json.dumps(sorted(before))
+    new_card = f"[...document.querySelectorAll('.match-card')].find((c) => !{known}.includes(c.dataset.matchId))"
+    await wait_js(board, f"Boolean({new_card})", timeout=60_000)
+    match_id = int(await board.evaluate(f"{new_card}.dataset.matchId"))
+    page = await context.new_page()
+    await page.goto(f"{base_url}/matches/{match_id}/")
+    await live(page)
+    await wait_js(page, "document.getElementById('match').dataset.live === 'true'", timeout=30_000)
+    output = await asyncio.wait_for(replay, timeout=150)
+    found = re.search(rf"Match {match_id}: .* \(\S+ \S+, (\d+)-(\d+)\)", output)
+    assert found, output
+    home, away = (int(group) for group in found.groups())
+    await wait_js(page, "document.querySelector('#match [data-role=\"status\"]').textContent === 'Settled'")
+    assert await page.text_content('#match [data-role="score-home"]') == str(home)
+    assert await page.text_content('#match [data-role="score-away"]') == str(away)
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        detail = (await client.get(f"/api/matches/{match_id}/")).json()
+        log = (await client.get(f"/api/matches/{match_id}/events/")).json()
+    assert (detail["status"], detail["live"]["period"]) == ("settled", "full_time")
+    assert detail["live"]["score"] == {"home": home, "away": away}
+    goals = [event for event in log["events"] if event["kind"] == "goal" and event["applied"]]
+    assert len(goals) == home + away
     await context.close()
