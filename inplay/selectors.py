@@ -7,7 +7,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from betting.delay import SUSPENDED_DURING_DELAY, Interruption
-from betting.models import Match, MatchStatus
+from betting.models import Market, MarketStatus, MatchStatus
 from inplay.models import FeedEvent, MatchState
 from inplay.state import LIVE, SUSPENDING, FeedItem, Kind, Outcome, fold
 
@@ -49,8 +49,9 @@ def matches_in_play() -> int:
 
 
 def markets_suspended() -> int:
-    """Matches whose markets are suspended (one 1X2 book per match today)."""
-    return Match.objects.filter(status=MatchStatus.SUSPENDED).count()
+    """Markets suspended now: every market row of a suspended match (a goal suspends them all),
+    and any row suspended on its own. A scheduled match's rows wait as suspended too: not counted."""
+    return Market.objects.filter(status=MarketStatus.SUSPENDED).exclude(match__status=MatchStatus.SCHEDULED).count()
 
 
 def feed_event_counts() -> dict[str, int]:

@@ -108,7 +108,7 @@ class DeploymentCollector(Collector):
         )
         yield GaugeMetricFamily(
             "oddstream_markets_suspended",
-            "Markets suspended (one per match today)",
+            "Markets suspended (every market of a suspended match)",
             value=inplay_selectors.markets_suspended(),
         )
 
