@@ -69,6 +69,7 @@ def test_select_returns_everything_ready_below_the_bound() -> None:
         BoundedEpollSelector(0)
 
 
+@pytest.mark.db_independent
 def test_daphne_runs_on_the_bounded_loop_and_the_setting_can_turn_it_off() -> None:
     probe = (
         "from config.daphne import event_loop_install; event_loop_install();"

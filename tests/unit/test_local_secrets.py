@@ -33,6 +33,7 @@ def tracked_text() -> str:
     return "\n".join((ROOT / name).read_text(errors="ignore") for name in files if (ROOT / name).is_file())
 
 
+@pytest.mark.db_independent
 def test_the_local_settings_sign_with_keys_found_nowhere_in_the_repository(tmp_path) -> None:
     secrets_file = tmp_path / "local-secrets.env"
     secret_key, jwt_key = local_keys(secrets_file)
@@ -42,6 +43,7 @@ def test_the_local_settings_sign_with_keys_found_nowhere_in_the_repository(tmp_p
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
 
 
+@pytest.mark.db_independent
 def test_two_loads_keep_the_same_keys_and_two_checkouts_differ(tmp_path) -> None:
     first = local_keys(tmp_path / "one.env")
     assert local_keys(tmp_path / "one.env") == first

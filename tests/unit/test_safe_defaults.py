@@ -33,6 +33,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.db_independent
 @pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
 def test_server_entry_points_default_to_production_and_refuse_the_default_key(module) -> None:
     refused = run_python(f"import {module}")
@@ -47,12 +48,14 @@ def test_server_entry_points_default_to_production_and_refuse_the_default_key(mo
     assert started.stdout.split() == ["config.settings.production", "False"]
 
 
+@pytest.mark.db_independent
 def test_the_celery_app_defaults_to_production() -> None:
     result = run_python("import os, workers.celery; print(os.environ['DJANGO_SETTINGS_MODULE'])")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "config.settings.production"
 
 
+@pytest.mark.db_independent
 def test_manage_py_stays_local() -> None:
     result = subprocess.run(
         [
@@ -83,6 +86,7 @@ def test_manage_py_stays_local() -> None:
         ("same", "same", "must differ"),
     ],
 )
+@pytest.mark.db_independent
 def test_production_refuses_default_short_or_shared_keys(secret, jwt, refused) -> None:
     key = good_key()
     secret = key if secret == "secret-is-fine" else secret
@@ -97,6 +101,7 @@ def test_production_refuses_default_short_or_shared_keys(secret, jwt, refused) -
     assert refused in result.stderr
 
 
+@pytest.mark.db_independent
 def test_check_deploy_is_clean_under_production_settings() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -117,6 +122,7 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.db_independent
 def test_production_turns_on_tls_protections() -> None:
     result = run_python(
         "import django; django.setup(); from django.conf import settings as s; "
@@ -130,6 +136,7 @@ def test_production_turns_on_tls_protections() -> None:
     assert result.stdout.split() == ["True", "True", "True", "True", "True", "False"], result.stderr
 
 
+@pytest.mark.db_independent
 @pytest.mark.django_db
 def test_demo_data_refuses_to_load_under_production_settings() -> None:
     from django.contrib.auth.models import User
@@ -167,6 +174,7 @@ def test_password_reset_never_returns_the_token_without_debug(api_client) -> Non
     assert set(reply.json()) == {"detail"}
 
 
+@pytest.mark.db_independent
 def test_the_signup_credit_is_a_demo_feature_off_outside_the_local_settings() -> None:
     """No e-mail check guards sign-up: a credit there is free money for a script."""
     from config.settings import base, local
