@@ -76,7 +76,7 @@ class SlowWork:
         self.callbacks: list[tuple[float, str, float]] = []  # (ms, what, of which GC ms)
         self.collections: Counter[int] = Counter()  # generation -> collections over the threshold
         self.collection_ms: list[tuple[int, float]] = []
-        self.walks: dict[str, list[float]] = {"application_checker": [], "timeout_checker": []}
+        self.walks: dict[str, list[float]] = {"application_checker": [], "timeout_checker": [], "sliced": []}
         self._gc_started = 0.0
         self._gc_in_callback = 0.0
 
@@ -98,8 +98,25 @@ class SlowWork:
         gc.callbacks.append(self._collection)
         from daphne.server import Server
 
-        for name in self.walks:
+        for name in ("application_checker", "timeout_checker"):
             self._time_walk(Server, name)
+        self._time_slices()
+
+    def _time_slices(self) -> None:
+        """The slices of `realtime.daphne_server.SlicedServer`'s walks (both walks together)."""
+        from realtime import daphne_server
+
+        walk_slice = daphne_server.walk_slice
+        probe = self
+
+        def timed(*args: Any) -> bool:
+            started = time.perf_counter()
+            try:
+                return walk_slice(*args)
+            finally:
+                probe.walks["sliced"].append((time.perf_counter() - started) * 1000)
+
+        daphne_server.walk_slice = timed  # type: ignore[assignment]
 
     def _time_walk(self, server_class: type, name: str) -> None:
         walk = getattr(server_class, name)

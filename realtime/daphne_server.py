@@ -156,9 +156,13 @@ def walk_slice(
     return False
 
 
+BATCH_WAIT_SECONDS = 0.05
+
+
 class BackgroundStream:
     """A text stream written from a thread of its own: a full pipe to the log collector blocks
-    that thread, never the event loop. At most `max_lines` wait (past that a line is dropped
+    that thread, never the event loop. Lines are written in batches, one at most every 50 ms (a
+    wake-up per line would take the GIL from the loop per line). At most `max_lines` wait (past that a line is dropped
     and counted in `dropped`); what waits is written at exit."""
 
     def __init__(self, stream: Any, max_lines: int = 100_000) -> None:
@@ -191,10 +195,11 @@ class BackgroundStream:
     def _write_forever(self) -> None:
         while True:
             first = self._lines.get()
+            time.sleep(BATCH_WAIT_SECONDS)
             with self._lock:
                 batch = [first]
                 with contextlib.suppress(queue.Empty):
-                    while len(batch) < 1000:
+                    while len(batch) < 10_000:
                         batch.append(self._lines.get_nowait())
                 self._write(batch)
 
