@@ -33,6 +33,7 @@ from betting.api.serializers import (
     MatchOutputSerializer,
     MatchSettleInputSerializer,
     OddsVersionOutputSerializer,
+    bet_reply,
     history_filters,
 )
 from betting.errors import IdempotencyKeyRequired
@@ -283,7 +284,7 @@ class BetListCreateApi(APIView):
             user=user,  # type: ignore[arg-type]
             key=key,
             fingerprint=request_fingerprint(request.data),
-            render=lambda bet: dict(BetOutputSerializer(bet).data),
+            render=bet_reply,
             bet_arguments=arguments,
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else None

@@ -115,3 +115,21 @@ def test_users_see_only_their_own_bets(user_client, match, django_user_model) ->
     assert other.get("/api/bets/").json()["results"] == []
     own_id = user_client.get("/api/bets/").json()["results"][0]["id"]
     assert other.get(f"/api/bets/{own_id}/").status_code == 404
+
+
+def test_the_answer_to_a_bet_is_what_the_bet_output_serializer_gives(user, match) -> None:
+    """The reply is rendered by `bet_reply` (one serializer instance, no legs query for a
+    single): the same shape and values as the schema's BetOutputSerializer, single or not."""
+    from betting.accumulators import LegRequest, accumulator_place
+    from betting.api.serializers import BetOutputSerializer, bet_reply
+    from betting.placement import bet_place
+
+    single = bet_place(user=user, match_id=match.pk, selection="draw", stake=Decimal("3.00"), accept_odds_change="any")
+    other = MatchFactory()
+    legs = [LegRequest(m.pk, "1x2", "away") for m in (match, other)]
+    accumulator = accumulator_place(user=user, legs=legs, stake=Decimal("2.00"), accept_odds_change="any")
+    for bet in (single, accumulator):
+        bet = Bet.objects.get(pk=bet.pk)
+        assert bet_reply(bet) == dict(BetOutputSerializer(bet).data)
+        assert list(bet_reply(bet)) == list(BetOutputSerializer(bet).data)  # the same order too
+    assert len(bet_reply(Bet.objects.get(pk=accumulator.pk))["legs"]) == 2
