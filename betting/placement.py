@@ -14,7 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from betting import events, jobs
@@ -92,13 +92,12 @@ def bet_place(
         # Without the price the bettor saw there is nothing to check: only `any` may omit it.
         message = "Give the price you saw (`odds`), or accept any price."
         raise OddsRequired(message, errors={"odds": [message]})
-    try:
-        match = Match.objects.select_for_update().get(pk=match_id)
-    except Match.DoesNotExist:
+    match = match_lock_sequence_take(match_id)
+    if match is None:
         message = f"Match {match_id} does not exist."
-        raise MatchNotFound(message, errors={"match": [message]}) from None
+        raise MatchNotFound(message, errors={"match": [message]})
     match_takes_bets_check(match)
-    row = market_open_check(match, market)
+    row = market_open_check(match, market, liability_of=selection)
     current = selection_price_check(
         match=match, row=row, selection=selection, quoted_odds=quoted_odds, accept_odds_change=accept_odds_change
     )
@@ -110,7 +109,7 @@ def bet_place(
     # above betting, whose ledger it reads.)
     now = timezone.now()
     rules = wallet_rules()
-    wallet = wallet_lock(user_id=user.pk, annotations=rules.bet_annotations(now=now))
+    wallet = wallet_lock(user_id=user.pk, columns=rules.bet_columns(user_id_column="w.user_id", now=now))
     # The account's own rules (a break, its stake and loss limits), under the wallet lock that
     # serialises its bets: two bets at once cannot both pass a loss limit one would reach.
     rules.bet_allowed_check(wallet=wallet, stake=stake, now=now)
@@ -128,8 +127,6 @@ def bet_place(
             wallet=wallet,
         )
 
-    match.bet_sequence += 1
-    match.save(update_fields=["bet_sequence"])
     bet = Bet.objects.create(
         user=user,
         match=match,
@@ -144,6 +141,25 @@ def bet_place(
     events.bet_publish_on_commit(bet)
     bet_odds_recompute_schedule(match_id=match.pk)
     return bet
+
+
+def match_lock_sequence_take(match_id: int) -> Match | None:
+    """The match row, locked until the end of the transaction, its `bet_sequence` already
+    moved on by one for a pre-match bet (in play, a bet takes no number until its acceptance):
+    the lock, the read and the number taken in one `UPDATE ... RETURNING` (None: no such
+    match). A bet refused after it rolls back, number included.
+
+    The UPDATE's lock (PostgreSQL's FOR NO KEY UPDATE) conflicts with every other writer's
+    `select_for_update()` and with another bet's UPDATE, so the lock order and what it
+    serialises are those of `SELECT ... FOR UPDATE`; and under READ COMMITTED an UPDATE that
+    waited for the lock returns the row as the previous holder committed it."""
+    table = Match._meta.db_table
+    sql = (
+        f"UPDATE {table} SET bet_sequence = bet_sequence + (CASE WHEN in_play THEN 0 ELSE 1 END)"
+        f" WHERE id = %s RETURNING *"
+    )
+    rows = list(Match.objects.raw(sql, [match_id], using=router.db_for_write(Match)))
+    return rows[0] if rows else None
 
 
 def bet_pending_create(
@@ -243,10 +259,18 @@ def selection_price_check(
 bet_place_in_transaction: Callable[..., Bet] = inspect.unwrap(bet_place)
 
 
-def market_open_check(match: Match, market: str) -> Market:
+def market_open_check(match: Match, market: str, *, liability_of: str | None = None) -> Market:
     """The match's market row, if it takes bets: 409 `market_suspended` or `market_closed` if not.
-    Read under the match row lock, which every writer of market rows holds."""
-    row = Market.objects.filter(match=match, key=market).first()
+    Read under the match row lock, which every writer of market rows holds.
+
+    With `liability_of` (a selection), the row comes with what the bets since the recompute
+    add to that selection's liability (`liability_used_since`), read in the same statement:
+    the maximum stake check needs it, and a statement of its own would be one more round trip
+    under the match row lock."""
+    if liability_of is None:
+        row = Market.objects.filter(match=match, key=market).first()
+    else:
+        row = market_row_read(match, market, liability_of)
     if row is None:
         raise MarketClosed(f"Match {match.pk} offers no market {market}.", market=market, status="closed")
     if row.status == MarketStatus.SUSPENDED:
@@ -260,6 +284,36 @@ def market_open_check(match: Match, market: str) -> Market:
     return row
 
 
+# stake (2 places) x (odds - 1) (2 places): a sum of them is exact at 4 places. SQLite sums
+# decimals as floats; rounded to these places, its sum is the exact one again.
+LIABILITY_PLACES = Decimal("0.0001")
+
+
+def market_row_read(match: Match, market: str, selection: str) -> Market | None:
+    """The match's `market` row with `liability_since` = (selection, what the bets since
+    `bets_counted` add to its liability), in one statement: the sums of
+    `liability_used_since`, made by the database. Plain SQL that SQLite and PostgreSQL both
+    read: the ORM would spend more CPU building this statement than the database running it."""
+    overlapping = overlapping_selections(market, selection)
+    among = ", ".join(["%s"] * len(overlapping))
+    since = [match.pk, match.bets_counted, market, *overlapping]
+    sql = (
+        f"SELECT mk.*, (SELECT COALESCE(SUM(b.stake * (b.odds - 1)), 0) FROM {Bet._meta.db_table} b"
+        f" WHERE b.match_id = %s AND b.sequence > %s AND b.market = %s AND b.selection IN ({among}))"
+        f" + (SELECT COALESCE(SUM(b.stake * (b.odds - 1)), 0) FROM {BetLeg._meta.db_table} l"
+        f" JOIN {Bet._meta.db_table} b ON b.id = l.bet_id"
+        f" WHERE l.match_id = %s AND l.sequence > %s AND l.market = %s AND l.selection IN ({among}))"
+        f" AS used_since FROM {Market._meta.db_table} mk WHERE mk.match_id = %s AND mk.key = %s"
+    )
+    rows = list(Market.objects.raw(sql, [*since, *since, match.pk, market]))
+    if not rows:
+        return None
+    row = rows[0]
+    used = Decimal(str(row.used_since)).quantize(LIABILITY_PLACES)  # type: ignore[attr-defined]
+    row.liability_since = (selection, used)  # type: ignore[attr-defined]
+    return row
+
+
 def max_stake_check(*, match: Match, row: Market, selection: str, price: Decimal, stake: Decimal) -> None:
     """Refuse a stake above the selection's maximum: 409 `stake_too_high` with `max_stake`.
 
@@ -269,7 +323,8 @@ def max_stake_check(*, match: Match, row: Market, selection: str, price: Decimal
     stored = row.max_stakes.get(selection)
     if stored is None:
         return
-    used = liability_used_since(match=match, row=row, selection=selection)
+    read = getattr(row, "liability_since", None)  # read with the row (`market_row_read`)
+    used = read[1] if read and read[0] == selection else liability_used_since(match=match, row=row, selection=selection)
     allowed = max(Decimal(0), Decimal(stored) - used / (price - 1)).quantize(CENT, rounding=ROUND_DOWN)
     if stake > allowed:
         raise StakeTooHigh(

@@ -13,7 +13,7 @@ not take bets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from betting.models import Wallet
 
 
-class BetAnnotations(Protocol):
-    def __call__(self, *, now: datetime) -> Mapping[str, Any]:
-        """Annotations read in the statement that locks the wallet, which spare the bet check
-        the reads that would find no rule (see `safergambling.selectors.bet_rules_annotations`)."""
+class BetColumns(Protocol):
+    def __call__(self, *, user_id_column: str, now: datetime) -> tuple[str, Sequence[Any]]:
+        """Select-list SQL over a row whose account's user id is in `user_id_column`, and its
+        parameters, read in the statement that locks the wallet (`wallet_lock(columns=...)`):
+        what spares the bet check the reads that would find no rule (see
+        `safergambling.selectors.bet_rules_columns`)."""
         ...
 
 
@@ -46,7 +48,7 @@ class DepositAllowedCheck(Protocol):
 
 @dataclass(frozen=True)
 class WalletRules:
-    bet_annotations: BetAnnotations
+    bet_columns: BetColumns
     bet_allowed_check: BetAllowedCheck
     deposit_allowed_check: DepositAllowedCheck
 

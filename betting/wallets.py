@@ -10,13 +10,13 @@ provider has not confirmed. A hold ends once: released (`wallet_hold_release`) o
 as a debit (`wallet_hold_capture`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from betting import events
@@ -54,16 +54,29 @@ def wallet_open(*, user: User, credit: Decimal | None = None) -> Wallet:
     return wallet
 
 
-def wallet_lock(*, user_id: int, annotations: Mapping[str, Any] | None = None) -> Wallet:
+def wallet_lock(*, user_id: int, columns: tuple[str, Sequence[Any]] | None = None) -> Wallet:
     """The user's wallet row, locked until the end of the transaction (opened empty if the
-    user has none, e.g. a superuser made with `createsuperuser`). `annotations` are read in
-    the same statement (what the caller would otherwise ask in statements of their own)."""
-    locked = Wallet.objects.select_for_update().annotate(**(annotations or {}))
-    try:
-        return locked.get(user_id=user_id)
-    except Wallet.DoesNotExist:
+    user has none, e.g. a superuser made with `createsuperuser`). `columns` (select-list SQL
+    over the wallet row `w`, each item `... AS name`, and its parameters) are read in the same
+    statement, as attributes of the wallet: what the caller would otherwise ask in statements
+    of their own."""
+    if columns is None:
+        locked = Wallet.objects.select_for_update()
+        try:
+            return locked.get(user_id=user_id)
+        except Wallet.DoesNotExist:
+            Wallet.objects.get_or_create(user_id=user_id)  # a concurrent creator wins the race harmlessly
+            return locked.get(user_id=user_id)
+    sql, params = columns
+    using = router.db_for_write(Wallet)
+    lock = " FOR UPDATE" if connections[using].features.has_select_for_update else ""
+    query = f"SELECT w.*, {sql} FROM {Wallet._meta.db_table} w WHERE w.user_id = %s{lock}"
+    for _ in range(2):
+        rows = list(Wallet.objects.raw(query, [*params, user_id], using=using))
+        if rows:
+            return rows[0]
         Wallet.objects.get_or_create(user_id=user_id)  # a concurrent creator wins the race harmlessly
-        return locked.get(user_id=user_id)
+    raise Wallet.DoesNotExist(f"No wallet for user {user_id}")
 
 
 def wallet_post(

@@ -14,7 +14,7 @@ class SaferGamblingConfig(AppConfig):
 
         wallet_rules_register(
             WalletRules(
-                bet_annotations=services.bet_check_annotations,
+                bet_columns=services.bet_check_columns,
                 bet_allowed_check=services.bet_allowed_check,
                 deposit_allowed_check=services.deposit_allowed_check,
             )

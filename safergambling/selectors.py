@@ -4,7 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Sum, When
+from django.db import connection
+from django.db.models import Case, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from betting.models import BET_LEDGER_KINDS, LedgerEntry
@@ -13,21 +14,28 @@ from safergambling.models import AuditEntry, Limit, Profile, Restriction, Restri
 DEFAULT_REALITY_CHECK_MINUTES = 60
 
 
-# The names under which `bet_rules_annotations` marks a row read with them.
+# The names under which `bet_rules_columns` marks a row read with them.
 BREAK_IN_FORCE = "safer_gambling_break_in_force"
 BET_LIMITS_EXIST = "safer_gambling_bet_limits_exist"
 
 
-def bet_rules_annotations(*, kinds: tuple[str, ...], now: datetime) -> dict[str, Exists]:
-    """Annotations for a query on a row with the account's `user_id` (its wallet): whether a
-    break is in force at `now`, and whether the account has a limit of one of `kinds`. Read in
-    the statement that locks the wallet, they spare a bet by an account without breaks and
-    limits (most of them) the two reads that would find none."""
-    account = OuterRef("user_id")
-    return {
-        BREAK_IN_FORCE: Exists(Restriction.objects.filter(user_id=account, starts_at__lte=now, ends_at__gt=now)),
-        BET_LIMITS_EXIST: Exists(Limit.objects.filter(user_id=account, kind__in=kinds)),
-    }
+def bet_rules_columns(*, user_id_column: str, kinds: tuple[str, ...], now: datetime) -> tuple[str, list[Any]]:
+    """Select-list SQL, and its parameters, for a query on a row with the account's user id in
+    `user_id_column` (its wallet): whether a break is in force at `now` (BREAK_IN_FORCE), and
+    whether the account has a limit of one of `kinds` (BET_LIMITS_EXIST). Read in the statement
+    that locks the wallet, they spare a bet by an account without breaks and limits (most of
+    them) the two reads that would find none. Plain SQL, which SQLite and PostgreSQL both read:
+    it runs on every bet, and the ORM spent more CPU building these two subqueries than the
+    database spends running them."""
+    at = connection.ops.adapt_datetimefield_value(now)  # as the ORM would send it
+    among = ", ".join(["%s"] * len(kinds))
+    sql = (
+        f"EXISTS (SELECT 1 FROM {Restriction._meta.db_table} r WHERE r.user_id = {user_id_column}"
+        f" AND r.starts_at <= %s AND r.ends_at > %s) AS {BREAK_IN_FORCE},"
+        f" EXISTS (SELECT 1 FROM {Limit._meta.db_table} l WHERE l.user_id = {user_id_column}"
+        f" AND l.kind IN ({among})) AS {BET_LIMITS_EXIST}"
+    )
+    return sql, [at, at, *kinds]
 
 
 def restriction_in_force(*, user_id: int, now: datetime | None = None) -> Restriction | None:

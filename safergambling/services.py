@@ -20,11 +20,11 @@ deposit services reach them through the hooks of `betting.wallet_rules`, which
 import calendar
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists
 from django.utils import timezone
 
 from betting.events import money
@@ -275,18 +275,19 @@ def deposit_allowed_check(*, wallet: Wallet, amount: Decimal, now: datetime | No
 BET_LIMIT_KINDS = (LimitKind.STAKE, LimitKind.LOSS)
 
 
-def bet_check_annotations(*, now: datetime) -> dict[str, Exists]:
-    """What a wallet locked for a bet reads with its row, so that `bet_allowed_check` spares an
-    account without breaks and limits the reads that would find none."""
-    return selectors.bet_rules_annotations(kinds=BET_LIMIT_KINDS, now=now)
+def bet_check_columns(*, user_id_column: str, now: datetime) -> tuple[str, list[Any]]:
+    """What a wallet locked for a bet reads with its row (select-list SQL and its parameters),
+    so that `bet_allowed_check` spares an account without breaks and limits the reads that
+    would find none."""
+    return selectors.bet_rules_columns(user_id_column=user_id_column, kinds=BET_LIMIT_KINDS, now=now)
 
 
 def bet_allowed_check(*, wallet: Wallet, stake: Decimal, now: datetime | None = None) -> None:
     """Refuse a bet during a break (403), above the maximum stake (409 `stake_limit`), or past a
     loss limit (409 `loss_limit_reached`), counting the stake as lost. Call with the wallet row
     locked. Costs two queries for an account without limits, three with a loss limit; none for
-    one without breaks and limits when the wallet was locked with `bet_rules_annotations(kinds=
-    BET_LIMIT_KINDS, now=now)` (placement does), which said so in the same statement."""
+    one without breaks and limits when the wallet was locked with `bet_check_columns`
+    (placement does), which said so in the same statement."""
     now = now or timezone.now()
     if getattr(wallet, selectors.BREAK_IN_FORCE, True):
         restriction_check(user_id=wallet.user_id, now=now)

@@ -308,6 +308,7 @@ def outcome_masks(market: Market) -> tuple[npt.NDArray[np.float64], npt.NDArray[
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)  # the catalogue never changes: computed once per pair, not per bet
 def overlapping_selections(market_key: str, selection: str) -> tuple[str, ...]:
     """The selections of the market that win on some score where `selection` wins, itself
     included: the bets whose payouts can add to the loss a bet on `selection` would add to.

@@ -21,14 +21,14 @@ pytestmark = pytest.mark.django_db
 #   the user (JWT authentication),
 #   SAVEPOINT (the test's own transaction makes the bet's atomic block a savepoint; in
 #   production it is BEGIN ... COMMIT),
-#   the match row locked, its market row, the bets since the last recompute (maximum stake),
+#   the match row locked with its bet sequence taken (one UPDATE ... RETURNING),
+#   its market row with the liability of the bets since the last recompute (maximum stake),
 #   the wallet row locked with whether the account has a break or limits (safer gambling),
-#   the match's bet sequence, the bet, the wallet's balance, the ledger entry,
-#   the bet's legs (the answer lists an accumulator's legs: a single has none, yet asks),
-#   the key's record, RELEASE SAVEPOINT.
-# No look for the key's earlier record (the unique constraint finds replays) and no DELETE of
-# expired keys (the periodic purge does that, off the request path).
-BET_STATEMENTS = 13
+#   the bet, the wallet's balance, the ledger entry, the key's record, RELEASE SAVEPOINT.
+# No look for the key's earlier record (the unique constraint finds replays), no DELETE of
+# expired keys (the periodic purge does that, off the request path), and no read of a
+# single's legs for the answer (it has none).
+BET_STATEMENTS = 10
 
 
 def test_a_bet_runs_a_fixed_number_of_statements(user, match) -> None:
