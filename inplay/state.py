@@ -58,6 +58,10 @@ TEAMS = ("home", "away")
 SUSPENDING = {Kind.GOAL: "goal", Kind.GOAL_DISALLOWED: "goal", Kind.RED_CARD: "red_card", Kind.PENALTY: "penalty"}
 # A half's nominal length, in minutes: past it the clock shows stoppage time (45+2).
 HALF_MINUTES = 45
+# The fastest a kick-off's clock may run (match minutes per real minute): a whole match in
+# under two seconds. The feed API refuses more, and the replay refuses a faster `--speed`
+# rather than post a kick-off the feed would refuse (the match would never start).
+MAX_CLOCK_RATE = 3600.0
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from betting.api.serializers import LiveStateField
 from config.api_input import JSONInputSerializer
-from inplay.state import Kind
+from inplay.state import MAX_CLOCK_RATE, Kind
 
 TEAM_KINDS = (Kind.GOAL, Kind.RED_CARD, Kind.PENALTY)
 # A provider's clock may run a little ahead of ours; an event further in the future is a bug.
@@ -47,7 +47,7 @@ class FeedEventInputSerializer(JSONInputSerializer):
     score = FinalScoreSerializer(required=False, help_text="Result correction: the final score.")
     clock_rate = serializers.FloatField(
         min_value=0.1,
-        max_value=120,
+        max_value=MAX_CLOCK_RATE,
         required=False,
         help_text="Kick-off: match minutes per real minute (1, unless a replay runs faster).",
     )

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from betting.tests.factories import MatchFactory, UserFactory
 from inplay.credentials import feed_provider_token_issue
 from inplay.models import FeedEvent, FeedProvider
+from inplay.state import MAX_CLOCK_RATE
 from inplay.tests.conftest import Feed
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,19 @@ def test_bad_events_are_400_naming_the_field(feed_client, match, fields, field) 
     assert reply.status_code == 400, reply.content
     assert reply.json()["code"] == "invalid" and field in reply.json()["errors"], reply.json()
     assert not FeedEvent.objects.exists()
+
+
+@pytest.mark.parametrize("rate", [300, 600, MAX_CLOCK_RATE])
+def test_a_kick_off_takes_the_clock_rates_the_replay_runs_at(feed_client, match, rate) -> None:
+    # `feed_replay --speed 300` over HTTP posts its kick-off with clock_rate 300: refused, the
+    # match would never start and every later event of it would be ignored before kick-off.
+    reply = feed_client.post("/api/feed/events/", body(match, clock_rate=rate), format="json")
+    assert reply.status_code == 202, reply.content
+
+
+def test_a_clock_rate_past_the_bound_is_400(feed_client, match) -> None:
+    reply = feed_client.post("/api/feed/events/", body(match, clock_rate=MAX_CLOCK_RATE + 1), format="json")
+    assert reply.status_code == 400 and "clock_rate" in reply.json()["errors"], reply.json()
 
 
 def test_a_body_that_is_not_json_is_400(feed_client) -> None:

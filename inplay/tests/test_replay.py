@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +14,7 @@ from betting.engine.ladder import is_on_ladder
 from betting.models import Match, MatchStatus
 from inplay import replay
 from inplay.models import FeedEvent
-from inplay.state import FeedItem, Kind, Period, fold
+from inplay.state import MAX_CLOCK_RATE, FeedItem, Kind, Period, fold
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -66,6 +66,12 @@ def test_real_seasons_load_and_price_on_the_ladder() -> None:
     assert all(is_on_ladder(price) and price > Decimal("1.01") for price in prices.values())
     book = sum(1 / price for price in prices.values())
     assert Decimal("1.0") < book < Decimal("1.12")
+
+
+@pytest.mark.parametrize("speed", ["0", str(MAX_CLOCK_RATE + 1)])
+def test_the_command_refuses_a_speed_the_feed_would_refuse(speed) -> None:
+    with pytest.raises(CommandError, match="--speed"):
+        call_command("feed_replay", "--speed", speed, "--matches", "1")
 
 
 @pytest.mark.django_db

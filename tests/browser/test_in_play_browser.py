@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.browser.test_betting_pages import create_match, jwt_client, live, new_fan, open_anonymous, wait_js
+from tests.browser.test_betting_pages import card, create_match, jwt_client, live, new_fan, open_anonymous, wait_js
 from tests.integration.harness import Stack
 from tests.integration.test_inplay import Feed
 
@@ -121,6 +121,9 @@ async def test_the_replay_plays_a_real_match_over_http_onto_the_pages(browser, r
     await page.goto(f"{base_url}/matches/{match_id}/")
     await live(page)
     await wait_js(page, "document.getElementById('match').dataset.live === 'true'", timeout=30_000)
+    # The board, open since before the match existed, follows it too: in play, then settled.
+    board_card = f"document.querySelector('{card(match_id)}')"
+    await wait_js(board, f"{board_card}.dataset.live === 'true'", timeout=30_000)
     output = await asyncio.wait_for(replay, timeout=150)
     found = re.search(rf"Match {match_id}: .* \(\S+ \S+, (\d+)-(\d+)\)", output)
     assert found, output
@@ -128,6 +131,9 @@ async def test_the_replay_plays_a_real_match_over_http_onto_the_pages(browser, r
     await wait_js(page, "document.querySelector('#match [data-role=\"status\"]').textContent === 'Settled'")
     assert await page.text_content('#match [data-role="score-home"]') == str(home)
     assert await page.text_content('#match [data-role="score-away"]') == str(away)
+    await wait_js(board, f"{board_card}.dataset.status === 'settled'")
+    assert await board.text_content(f'{card(match_id)} [data-role="score-home"]') == str(home)
+    assert await board.text_content(f'{card(match_id)} [data-role="score-away"]') == str(away)
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         detail = (await client.get(f"/api/matches/{match_id}/")).json()
         log = (await client.get(f"/api/matches/{match_id}/events/")).json()

@@ -25,7 +25,7 @@ from betting.matches import match_create
 from inplay import replay, services
 from inplay.credentials import feed_provider_token_issue
 from inplay.models import FeedProvider
-from inplay.state import Kind
+from inplay.state import MAX_CLOCK_RATE, Kind
 
 logger = logging.getLogger(__name__)
 PROVIDER = "replay"
@@ -46,8 +46,10 @@ class Command(BaseCommand):
         seasons = replay.seasons(settings.FOOTBALL_DATA_DIR)
         if not seasons:
             raise CommandError(f"No football data in {settings.FOOTBALL_DATA_DIR} (set FOOTBALL_DATA_DIR).")
-        if options["speed"] <= 0:
-            raise CommandError("--speed must be positive.")
+        if not 0 < options["speed"] <= MAX_CLOCK_RATE:
+            # The kick-off carries the speed as its clock rate: one the feed refuses would leave
+            # the match before kick-off, every later event of it ignored.
+            raise CommandError(f"--speed must be positive and at most {MAX_CLOCK_RATE:g}, the feed's clock-rate bound.")
         self.rng = random.Random(options["seed"])
         self.seasons = seasons
         self.speed = options["speed"]
