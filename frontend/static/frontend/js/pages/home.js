@@ -7,13 +7,13 @@ import { AccumulatorSlip } from "../components/accumulator-slip.js";
 import { BetSlip, bindPriceButtons } from "../components/bet-slip.js";
 import { pageStream } from "../components/page-stream.js";
 import { apiFetch } from "../lib/api.js";
+import { cardMaker } from "../lib/board.js";
 import { boardOrder } from "../lib/live.js";
 
 const board = document.getElementById("board");
 const empty = document.getElementById("board-empty");
 const template = document.getElementById("match-card-template");
 const cards = new Map([...board.querySelectorAll(".match-card")].map((card) => [Number(card.dataset.matchId), card]));
-const fetching = new Map(); // match id -> promise of its card, so a burst of frames fetches once
 
 const orderKey = (card) => ({ live: card.dataset.live === "true", kickoff: Date.parse(card.dataset.kickoff), id: Number(card.dataset.matchId) });
 
@@ -49,27 +49,18 @@ function cardFor(info) {
   return card;
 }
 
-// A match this page has not shown yet: fetch its details once, then add its card.
-function ensureCard(id) {
-  if (cards.has(id)) return Promise.resolve(cards.get(id));
-  if (!fetching.has(id)) {
-    const request = apiFetch("GET", `/api/matches/${id}/`)
-      .then((reply) => (reply.ok ? reply.body : null))
-      .then((info) => {
-        fetching.delete(id);
-        if (!info || cards.has(id)) return cards.get(id) || null;
-        const card = cardFor(info);
-        cards.set(id, card);
-        place(card);
-        return card;
-      })
-      .catch(() => { fetching.delete(id); return null; });
-    fetching.set(id, request);
-  }
-  return fetching.get(id);
-}
-
 const stream = pageStream("/ws/odds/");
+// A match this page has not shown yet: its card from its details, fetched once.
+const ensureCard = cardMaker({
+  cards,
+  fetchInfo: (id) => apiFetch("GET", `/api/matches/${id}/`).then((reply) => (reply.ok ? reply.body : null)),
+  makeCard: (info) => {
+    const card = cardFor(info);
+    place(card);
+    return card;
+  },
+  resync: (id) => stream.resync(id),
+});
 const slip = new BetSlip({ stream });
 bindPriceButtons(board, slip);
 runClocks(board);
