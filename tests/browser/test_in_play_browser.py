@@ -106,11 +106,11 @@ async def test_the_replay_plays_a_real_match_over_http_onto_the_pages(browser, r
     base_url, _ = running
     context, board = await open_anonymous(browser, base_url, "/")
     before = set(await board.eval_on_selector_all(".match-card", "(cards) => cards.map((c) => c.dataset.matchId)"))
-    # 120 match minutes a real minute: the whole match, its break included, in under a minute.
+    # 300 match minutes a real minute: the whole match, its break included, in about 20 s.
     replay = asyncio.create_task(
         asyncio.to_thread(
             stack.manage,
-            *("feed_replay", "--url", base_url, "--speed", "120", "--matches", "1", "--seed", "4", "--lead", "3"),
+            *("feed_replay", "--url", base_url, "--speed", "300", "--matches", "1", "--seed", "4", "--lead", "3"),
         )
     )
     known = json.dumps(sorted(before))
