@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -28,6 +28,7 @@ from betting.accumulators import accumulator_place
 from betting.errors import IdempotencyKeyReused
 from betting.models import Bet, BetRequest, BetStatus
 from betting.placement import bet_place_in_transaction
+from betting.rows import row_insert
 from config.errors import ApplicationError
 
 MAX_KEY_LENGTH = 200
@@ -71,9 +72,10 @@ def _bet_place_recorded(
     )
     # An in-play bet is accepted for a decision, not yet taken: 202, replayed as 202.
     status = 202 if bet.status == BetStatus.PENDING else 201
-    return BetRequest.objects.create(
+    record = BetRequest(
         user=user, key=key, body_hash=fingerprint, bet=bet, response_status=status, response_body=render(bet)
     )
+    return row_insert(record, using=router.db_for_write(BetRequest))
 
 
 def bet_place_idempotent(

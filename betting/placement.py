@@ -45,6 +45,7 @@ from betting.models import (
     Wallet,
 )
 from betting.recompute import odds_recompute_request
+from betting.rows import model_columns, row_insert, row_model
 from betting.wallet_rules import wallet_rules
 from betting.wallets import amount_out_of_bounds, wallet_available_check, wallet_hold, wallet_lock, wallet_post
 from config.after_commit import on_commit_robust
@@ -127,15 +128,18 @@ def bet_place(
             wallet=wallet,
         )
 
-    bet = Bet.objects.create(
-        user=user,
-        match=match,
-        market=market,
-        selection=selection,
-        stake=stake,
-        odds=current,
-        odds_version=match.odds_version,
-        sequence=match.bet_sequence,
+    bet = row_insert(
+        Bet(
+            user=user,
+            match=match,
+            market=market,
+            selection=selection,
+            stake=stake,
+            odds=current,
+            odds_version=match.odds_version,
+            sequence=match.bet_sequence,
+        ),
+        using=router.db_for_write(Bet),
     )
     wallet_post(wallet=wallet, kind=LedgerKind.STAKE, amount=-stake, bet=bet)
     events.bet_publish_on_commit(bet)
@@ -156,10 +160,9 @@ def match_lock_sequence_take(match_id: int) -> Match | None:
     table = Match._meta.db_table
     sql = (
         f"UPDATE {table} SET bet_sequence = bet_sequence + (CASE WHEN in_play THEN 0 ELSE 1 END)"
-        f" WHERE id = %s RETURNING *"
+        f" WHERE id = %s RETURNING {model_columns(Match)}"
     )
-    rows = list(Match.objects.raw(sql, [match_id], using=router.db_for_write(Match)))
-    return rows[0] if rows else None
+    return row_model(Match, sql, [match_id], using=router.db_for_write(Match))
 
 
 def bet_pending_create(
@@ -298,17 +301,17 @@ def market_row_read(match: Match, market: str, selection: str) -> Market | None:
     among = ", ".join(["%s"] * len(overlapping))
     since = [match.pk, match.bets_counted, market, *overlapping]
     sql = (
-        f"SELECT mk.*, (SELECT COALESCE(SUM(b.stake * (b.odds - 1)), 0) FROM {Bet._meta.db_table} b"
+        f"SELECT {model_columns(Market, 'mk')},"
+        f" (SELECT COALESCE(SUM(b.stake * (b.odds - 1)), 0) FROM {Bet._meta.db_table} b"
         f" WHERE b.match_id = %s AND b.sequence > %s AND b.market = %s AND b.selection IN ({among}))"
         f" + (SELECT COALESCE(SUM(b.stake * (b.odds - 1)), 0) FROM {BetLeg._meta.db_table} l"
         f" JOIN {Bet._meta.db_table} b ON b.id = l.bet_id"
         f" WHERE l.match_id = %s AND l.sequence > %s AND l.market = %s AND l.selection IN ({among}))"
         f" AS used_since FROM {Market._meta.db_table} mk WHERE mk.match_id = %s AND mk.key = %s"
     )
-    rows = list(Market.objects.raw(sql, [*since, *since, match.pk, market]))
-    if not rows:
+    row = row_model(Market, sql, [*since, *since, match.pk, market], using=router.db_for_read(Market))
+    if row is None:
         return None
-    row = rows[0]
     used = Decimal(str(row.used_since)).quantize(LIABILITY_PLACES)  # type: ignore[attr-defined]
     row.liability_since = (selection, used)  # type: ignore[attr-defined]
     return row

@@ -22,6 +22,7 @@ from django.utils import timezone
 from betting import events
 from betting.errors import InsufficientFunds
 from betting.models import Bet, LedgerEntry, LedgerKind, Wallet, WalletHold
+from betting.rows import model_columns, row_insert, row_model
 
 CENT = Decimal("0.01")
 
@@ -70,11 +71,11 @@ def wallet_lock(*, user_id: int, columns: tuple[str, Sequence[Any]] | None = Non
     sql, params = columns
     using = router.db_for_write(Wallet)
     lock = " FOR UPDATE" if connections[using].features.has_select_for_update else ""
-    query = f"SELECT w.*, {sql} FROM {Wallet._meta.db_table} w WHERE w.user_id = %s{lock}"
+    query = f"SELECT {model_columns(Wallet, 'w')}, {sql} FROM {Wallet._meta.db_table} w WHERE w.user_id = %s{lock}"
     for _ in range(2):
-        rows = list(Wallet.objects.raw(query, [*params, user_id], using=using))
-        if rows:
-            return rows[0]
+        wallet = row_model(Wallet, query, [*params, user_id], using=using)
+        if wallet is not None:
+            return wallet
         Wallet.objects.get_or_create(user_id=user_id)  # a concurrent creator wins the race harmlessly
     raise Wallet.DoesNotExist(f"No wallet for user {user_id}")
 
@@ -96,19 +97,42 @@ def wallet_post(
     """
     amount = amount.quantize(CENT)
     wallet.balance = (wallet.balance + amount).quantize(CENT)
-    wallet.save(update_fields=["balance", "updated_at"])
-    entry = LedgerEntry.objects.create(
-        wallet=wallet,
-        kind=kind,
-        amount=amount,
-        balance_after=wallet.balance,
-        bet=bet,
-        memo=memo,
-        created_by=created_by,
-        settlement_round=settlement_round,
+    wallet_balance_write(wallet)
+    entry = row_insert(
+        LedgerEntry(
+            wallet=wallet,
+            kind=kind,
+            amount=amount,
+            balance_after=wallet.balance,
+            bet=bet,
+            memo=memo,
+            created_by=created_by,
+            settlement_round=settlement_round,
+        ),
+        using=router.db_for_write(LedgerEntry),
     )
     events.wallet_publish_on_commit(user_id=wallet.user_id, balance=wallet.balance, change=amount, reason=kind)
     return entry
+
+
+def wallet_balance_write(wallet: Wallet) -> None:
+    """`wallet.save(update_fields=["balance", "updated_at"])` in one plain UPDATE: the same
+    statement, without the CPU save() spends building it (no receiver listens for a wallet's
+    save). Call with the wallet row locked, so the balance written is the one checked."""
+    using = wallet._state.db or router.db_for_write(Wallet)
+    connection = connections[using]
+    wallet.updated_at = timezone.now()  # what `auto_now` would set
+    fields = Wallet._meta
+    balance, updated_at = fields.get_field("balance"), fields.get_field("updated_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {fields.db_table} SET "{balance.column}" = %s, "{updated_at.column}" = %s WHERE "id" = %s',
+            [
+                balance.get_db_prep_save(wallet.balance, connection),
+                updated_at.get_db_prep_save(wallet.updated_at, connection),
+                wallet.pk,
+            ],
+        )
 
 
 @transaction.atomic
