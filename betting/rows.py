@@ -4,7 +4,7 @@ The bet path reads three rows in SQL of its own (the match row's lock, the marke
 its liability, the wallet's lock with the safer-gambling flags). `raw()` would map them, but it
 works out the columns, their order and their converters anew for every query, which cost a
 bet about as much CPU as the statement. Here the column list of a model is built once per
-process, the converters once per connection, and `Model.from_db` makes the instance as a
+process, the converters once per database, and `Model.from_db` makes the instance as a
 queryset would: the same field values (JSON decoded, SQLite's decimals and datetimes
 converted), `_state.adding` False and `_state.db` set. Columns after the model's own (the
 statement's extra `... AS name`) become attributes with their values as read, as `raw()` sets
@@ -35,11 +35,14 @@ def model_columns(model: type[Model], alias: str = "") -> str:
     return ", ".join(f'{prefix}"{field.column}"' for field in model._meta.concrete_fields)
 
 
-_converters: dict[tuple[int, type[Model]], list[tuple[int, list[Any], Any]]] = {}
+# Per database alias: every thread's connection to one alias has the same backend and
+# settings, and a converter is given the connection it converts for. Keyed by the alias, not
+# the connection object, so a thread's connection is not kept alive after the thread.
+_converters: dict[tuple[str, type[Model]], list[tuple[int, list[Any], Any]]] = {}
 
 
 def _converters_of(connection: BaseDatabaseWrapper, model: type[Model]) -> list[tuple[int, list[Any], Any]]:
-    key = (id(connection), model)
+    key = (connection.alias, model)
     found = _converters.get(key)
     if found is None:
         found = []
