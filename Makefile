@@ -50,6 +50,7 @@ run: $(VENV)/.run-installed
 	@echo "  Admin            http://127.0.0.1:8000/admin/   (admin@oddstream.local / admin-password)"
 	@echo "  Flower           http://127.0.0.1:5555/         (ops / $$($(BIN)/python -m config.local_secrets FLOWER_PASSWORD))"
 	@echo "  Demo bettor      demo@oddstream.local / demo-password"
+	@echo "  Demo punter      punter@oddstream.local / punter-password   (bets in play by itself)"
 	@echo "  Ctrl-C stops every process started here."
 	@echo
 	FLOWER_BASIC_AUTH="$${FLOWER_BASIC_AUTH:-ops:$$($(BIN)/python -m config.local_secrets FLOWER_PASSWORD)}" \

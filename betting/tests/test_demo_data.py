@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from betting.engine.markets import market, outcome_masks
 from betting.management.commands.load_demo_data import (
+    DEMO_BETTOR_BALANCE,
     DEMO_LEAGUE,
     DEMO_OPEN_MATCHES,
+    DEMO_PUNTER,
+    DEMO_USER,
     demo_fixtures,
     round_robin,
 )
 from betting.matches import Fixture, matches_top_up
-from betting.models import Match, MatchStatus
+from betting.models import Match, MatchStatus, Wallet
 from betting.placement import bet_place
 from betting.selectors import match_list_upcoming_open
 from betting.settlement import match_transition
@@ -59,6 +62,14 @@ def assert_priced_by_the_model(match: Match) -> None:
         implied = np.array([1 / float(row.prices[s]) if row.prices[s] else np.nan for s in offered.selections])
         implied *= offered.covers_each_score / np.nansum(implied)
         assert np.nanmax(np.abs(implied - fair)) < 0.01, (match, row.key, row.prices, fair)
+
+
+def test_the_demo_punter_has_an_account_of_its_own_with_a_demo_balance() -> None:
+    load_demo_data()
+    load_demo_data()  # a second run tops nothing up twice
+    for email, password in (DEMO_USER, DEMO_PUNTER):
+        wallet = Wallet.objects.select_related("user").get(user__username=email)
+        assert wallet.user.check_password(password) and wallet.balance == DEMO_BETTOR_BALANCE
 
 
 def test_a_fresh_load_opens_five_matches_between_real_teams_at_the_models_prices() -> None:

@@ -1,4 +1,5 @@
-"""Idempotent demo data: a demo bettor and a staff user with wallets, and always something to bet on.
+"""Idempotent demo data: a demo bettor, the demo punter and a staff user with wallets, and always
+something to bet on.
 
 Every run (`make run` runs it first) tops the board up to DEMO_OPEN_MATCHES upcoming open
 matches, however old the data is: a week after the first run, the first matches have kicked
@@ -26,6 +27,9 @@ from teammodel.selectors import team_list_of_latest_season
 from teammodel.services import league_ratings_load
 
 DEMO_USER = ("demo@oddstream.local", "demo-password")
+# The account `make run`'s `punter` process (manage.py demo_punter) bets in play with, so the
+# demo bettor's own bets and balance stay the newcomer's.
+DEMO_PUNTER = ("punter@oddstream.local", "punter-password")
 STAFF_USER = ("admin@oddstream.local", "admin-password")
 # The demo bettor gets a top-up on top of the sign-up credit, so a demo (or the integration
 # tests' latency run of 50 bets) does not run dry.
@@ -47,7 +51,7 @@ class Command(BaseCommand):
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("Demo data has published passwords: it is never loaded under the production settings.")
         User = get_user_model()
-        for (email, password), staff in ((DEMO_USER, False), (STAFF_USER, True)):
+        for (email, password), staff in ((DEMO_USER, False), (DEMO_PUNTER, False), (STAFF_USER, True)):
             user, created = User.objects.get_or_create(
                 username=email, defaults={"email": email, "is_staff": staff, "is_superuser": staff}
             )
