@@ -82,6 +82,10 @@ def published(monkeypatch) -> list[tuple[str, dict, dict]]:
     monkeypatch.setattr(
         "realtime.publisher.publish_now", lambda stream, frame, **routing: events.append((stream, frame, routing))
     )
+    monkeypatch.setattr(
+        "realtime.publisher.publish_many_now",
+        lambda stream, batch: events.extend((stream, frame, routing) for frame, routing in batch),
+    )
     return events
 
 

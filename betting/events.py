@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from betting import streams as odds_streams
 from betting.models import Bet, BetKind, CashoutQuote, Market, Match
-from realtime.publisher import publish_on_commit
+from realtime.publisher import publish_many_on_commit, publish_on_commit
 from realtime.streams import PRIVATE
 
 
@@ -136,8 +136,16 @@ def cashout_frame(*, bet_id: int, value: Decimal | None, reason: str) -> dict[st
     return {"type": "cashout", "bet": bet_id, "value": None if value is None else money(value), "reason": reason}
 
 
-def cashout_publish_on_commit(*, user_id: int, bet_id: int, value: Decimal | None, reason: str) -> None:
-    publish_on_commit(PRIVATE, cashout_frame(bet_id=bet_id, value=value, reason=reason), user=user_id)
+def cashouts_publish_on_commit(values: list[tuple[int, int, Decimal | None, str]]) -> None:
+    """Many bets' cash-out values, each `(user_id, bet_id, value, reason)`, on their owners'
+    private feeds in one Redis round trip: a new price values every open bet of the match."""
+    publish_many_on_commit(
+        PRIVATE,
+        [
+            (cashout_frame(bet_id=bet_id, value=value, reason=reason), {"user": user_id})
+            for user_id, bet_id, value, reason in values
+        ],
+    )
 
 
 def cashout_decision_status(quote: CashoutQuote) -> str:

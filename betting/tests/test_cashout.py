@@ -185,6 +185,11 @@ def test_a_recompute_sends_the_bettors_of_its_match_their_cash_out_values(
     monkeypatch.setattr(
         events, "publish_on_commit", lambda stream, frame, **routing: sent.append((routing.get("user"), frame))
     )
+    monkeypatch.setattr(  # the cash-out values go out as one batch
+        events,
+        "publish_many_on_commit",
+        lambda stream, batch: sent.extend((routing.get("user"), frame) for frame, routing in batch),
+    )
     user, other, first, second, elsewhere = UserFactory(), UserFactory(), MatchFactory(), MatchFactory(), MatchFactory()
     bet = single(user, first)
     acca = accumulator_place(

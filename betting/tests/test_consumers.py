@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from betting.tests.factories import MatchFactory, UserFactory
 from config.asgi import application
 from realtime import streams
-from realtime.publisher import publish_now
+from realtime.publisher import publish_many_now, publish_now
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.redis]
 
@@ -129,6 +129,26 @@ async def test_a_valid_token_makes_the_socket_its_users() -> None:
     assert (await receive_type(mine, "wallet"))["balance"] == "5.00"
     assert await anonymous.receive_nothing(timeout=0.3)
     for communicator in (mine, anonymous):
+        await communicator.disconnect()
+
+
+async def test_a_batch_reaches_each_owner_only_in_order() -> None:
+    """`publish_many` (the cash-out values of a match's open bets): one round trip, each frame
+    to its own user's sockets only."""
+    first, second = [await database_sync_to_async(UserFactory)() for _ in range(2)]
+    sockets = [await connect(f"/ws/odds/?token={AccessToken.for_user(user)}") for user in (first, second)]
+    for communicator in sockets:
+        await receive_type(communicator, "snapshot")
+    batch = [
+        ({"type": "cashout", "bet": 1, "value": "3.00", "reason": ""}, {"user": first.pk}),
+        ({"type": "cashout", "bet": 2, "value": None, "reason": "market_suspended"}, {"user": second.pk}),
+        ({"type": "cashout", "bet": 3, "value": "4.00", "reason": ""}, {"user": first.pk}),
+    ]
+    await database_sync_to_async(publish_many_now)(streams.PRIVATE, batch)
+    assert [(await receive_type(sockets[0], "cashout"))["bet"] for _ in range(2)] == [1, 3]
+    assert (await receive_type(sockets[1], "cashout"))["bet"] == 2
+    for communicator in sockets:
+        assert await communicator.receive_nothing(timeout=0.3)
         await communicator.disconnect()
 
 
