@@ -11,6 +11,7 @@ from betting.models import Bet, BetStatus, LedgerEntry, LedgerKind, Match, Match
 from betting.selectors import bets_pending, ledger_audit
 from betting.settlement import match_transition
 from betting.tests.factories import new_bet_key
+from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -269,6 +270,33 @@ def test_a_pending_bet_spends_the_available_money_only(in_play, user, user_clien
     pending_bet(user_client, in_play, django_capture_on_commit_callbacks, stake="995.00", odds=2.1)
     reply = place(user_client, in_play, stake="10.00")
     assert reply.status_code == 409 and reply.json()["code"] == "insufficient_funds"
+
+
+def test_a_withdrawal_never_takes_an_in_play_bets_held_stake(
+    in_play, user, user_client, django_capture_on_commit_callbacks
+) -> None:
+    """The stake of a bet waiting out its delay is held: a withdrawal may take only the rest,
+    so the bet, once accepted, still has its stake to debit."""
+    bet = pending_bet(user_client, in_play, django_capture_on_commit_callbacks)  # 10.00 held of 1000.00
+
+    def money() -> tuple:
+        wallet = wallet_of(user)
+        return wallet.balance, wallet.held, LedgerEntry.objects.count(), Payment.objects.count()
+
+    before = money()
+    refused = user_client.post("/api/wallet/withdrawals/", {"amount": "990.01"})
+    assert refused.status_code == 409, refused.content
+    assert (refused.json()["code"], refused.json()["available"]) == ("insufficient_funds", "990.00")
+    assert money() == before
+    taken = user_client.post("/api/wallet/withdrawals/", {"amount": "990.00"})
+    assert taken.status_code == 201, taken.content
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held, wallet.available) == (Decimal("10.00"), Decimal("10.00"), Decimal("0.00"))
+    # The delay ends clean: the held stake is there to debit.
+    assert decide_at_end(bet).status == BetStatus.OPEN
+    wallet = wallet_of(user)
+    assert (wallet.balance, wallet.held) == (Decimal("0.00"), Decimal("0.00"))
+    assert ledger_audit() == []
 
 
 def test_settlement_leaves_pending_and_rejected_bets_alone(
