@@ -6,7 +6,9 @@ import {
   accumulatorBody, accumulatorProblem, accumulatorReturnCents, combinedOddsText, pickToggle,
 } from "../lib/accumulator.js";
 import { formatCents, formatOdds, parseStake } from "../lib/format.js";
+import { saferGamblingRefusal } from "../lib/safer-gambling.js";
 import { BetIntent, isAmbiguous } from "../lib/slip.js";
+import { showWithLink } from "./bet-slip.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -76,9 +78,8 @@ export class AccumulatorSlip {
     $("acca-submit").disabled = Boolean(problem) || this.inFlight;
   }
 
-  showError(text) {
-    $("acca-error").textContent = text;
-    $("acca-error").hidden = !text;
+  showError(text, link = null) {
+    showWithLink($("acca-error"), text, link);
   }
 
   async submit() {
@@ -93,6 +94,7 @@ export class AccumulatorSlip {
     const { status, body: reply } = await apiFetch("POST", "/api/bets/", { body, headers: { "Idempotency-Key": key } });
     this.inFlight = false;
     if (!isAmbiguous(status)) this.intent.answered();
+    let ruled = null; // the account's own safer-gambling refusal, if it is one
     if (status === 201) {
       $("acca-result").textContent = `Accumulator #${reply.id} placed: ${reply.stake} at ${formatOdds(reply.odds)}.`;
       this.picks = [];
@@ -101,6 +103,8 @@ export class AccumulatorSlip {
       const now = reply.odds?.[pick.selection];
       if (now) pick.odds = now;
       this.showError(`The price of ${pick.label} moved to ${formatOdds(now)}: check the combined odds and press again.`);
+    } else if ((status === 403 || status === 409) && (ruled = saferGamblingRefusal(reply || {}, "accumulator"))) {
+      this.showError(ruled.text, ruled.link);
     } else if (status === 0 || status >= 500) {
       this.showError("No answer from the server: press again, it is placed at most once.");
     } else {

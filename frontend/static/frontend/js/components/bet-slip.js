@@ -105,10 +105,9 @@ export class BetSlip {
     $("slip-return").textContent = stake.error || !this.pick ? "–" : formatCents(potentialReturnCents(stake.cents, this.pick.odds));
   }
 
-  showField(field, text) {
+  showField(field, text, link = null) {
     const box = $(`slip-${field === "general" ? "error" : `${field}-error`}`);
-    box.textContent = text;
-    box.hidden = !text;
+    showWithLink(box, text, link);
     const input = { stake: $("slip-stake"), accept: $("slip-accept") }[field];
     if (input) input.toggleAttribute("aria-invalid", Boolean(text));
   }
@@ -196,7 +195,7 @@ export class BetSlip {
       this.state = { ...this.state, max_stakes: { ...this.state.max_stakes, [key]: { ...(this.state.max_stakes?.[key] || {}), [pick.selection]: outcome.maxStake } } };
       this.showBettable();
     }
-    for (const [field, text] of Object.entries(outcome.fields)) this.showField(field, text);
+    for (const [field, text] of Object.entries(outcome.fields)) this.showField(field, text, outcome.link);
     if (outcome.fields.stake) $("slip-stake").focus();
   }
 
@@ -233,6 +232,18 @@ export class BetSlip {
       this.showResult(rejectionText(bet), "rejected");
     }
   }
+}
+
+// Words in `box`, then a link after them when there is one (`{href, text}`); hidden when empty.
+export function showWithLink(box, text, link = null) {
+  box.textContent = text;
+  if (text && link) {
+    const anchor = document.createElement("a");
+    anchor.href = link.href;
+    anchor.textContent = link.text;
+    box.append(" ", anchor);
+  }
+  box.hidden = !text;
 }
 
 // Wires every price button under `container` (one listener, so cards added later work too).

@@ -1,6 +1,7 @@
 // The bet slip's logic, without the DOM (tested under Node): one Idempotency-Key per intent,
 // the request body, and what each API reply means for the fan.
 import { STATUS_LABELS, SUSPENSION_WORDS, formatCents, formatOdds, moneyToCents } from "./format.js";
+import { saferGamblingRefusal } from "./safer-gambling.js";
 
 // One key per intent: the same bet sent again (a double click, a retry after a lost reply)
 // carries the same key, so the server places it once. Any change to what is being bet, or a
@@ -97,7 +98,8 @@ function words(messages) {
 // What the reply means: {kind: "accepted", bet}, {kind: "odds_changed", from, to}, or
 // {kind: "refused", fields: {stake?, odds?, accept?, general?}} with every message in words.
 // {kind: "pending", bet} is an in-play bet waiting for its delay (202); {kind: "refused"} may
-// carry `maxStake` (409 stake_too_high).
+// carry `maxStake` (409 stake_too_high: the selection's maximum, not the account's), or `link`
+// (the account's own safer-gambling refusals point to its settings).
 export function interpretReply({ status, body = {}, retryAfter = null, selection, quoted }) {
   if (status === 202 || (status >= 200 && status < 300 && body.status === "pending")) return { kind: "pending", bet: body };
   if (status >= 200 && status < 300) return { kind: "accepted", bet: body };
@@ -106,6 +108,11 @@ export function interpretReply({ status, body = {}, retryAfter = null, selection
   }
   const fields = {};
   const add = (field, text) => { fields[field] = fields[field] ? `${fields[field]} ${text}` : text; };
+  const ruled = status === 403 || status === 409 ? saferGamblingRefusal(body) : null;
+  if (ruled) {
+    add(ruled.field, ruled.text);
+    return { kind: "refused", fields, link: ruled.link };
+  }
   if (status === 0) {
     add("general", "No answer from the server. Press “Place bet” again: it is sent with the same key, so it is placed at most once.");
   } else if (status === 400 && body.errors) {
