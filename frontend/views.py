@@ -38,7 +38,7 @@ from inplay.selectors import match_timeline
 from payments.forms import payment_forms
 from payments.selectors import payment_list_for_user
 from payments.services import payment_request
-from safergambling.forms import LIMIT_ROWS, SignupLimitsForm
+from safergambling.forms import LIMIT_ROWS, SignupLimitsForm, deposit_refusal_words
 
 # Points the match page's chart starts with; it keeps at most as many while it extends live.
 CHART_POINTS = 200
@@ -166,7 +166,11 @@ def my_wallet(request: HttpRequest) -> HttpResponse:
                     fingerprint=request_fingerprint({"kind": data["kind"], "amount": str(data["amount"])}),
                 )
             except ApplicationError as exc:
-                form.add_error("amount" if "amount" in exc.extra.get("errors", {}) else None, exc.message)
+                ruled = deposit_refusal_words(exc.code, exc.extra)
+                form.add_error("amount" if "amount" in exc.extra.get("errors", {}) else None, ruled or exc.message)
+                # The template shows the refusal's code and links these words to the account's limits and breaks.
+                form.refusal_code = exc.code  # type: ignore[attr-defined]
+                form.safer_gambling_refusal = ruled is not None  # type: ignore[attr-defined]
                 status = exc.status_code
             except DependencyUnavailable:
                 form.add_error(None, "The payment service does not answer: nothing was paid. Try again shortly.")

@@ -1,6 +1,7 @@
 """The safer-gambling page's forms and the sign-up page's optional limits, submitted to the
 same services as the API."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,29 @@ LIMIT_ROWS = [
     (LimitKind.LOSS, LimitPeriod.MONTH, "Losses per 30 days"),
     (LimitKind.STAKE, LimitPeriod.BET, "Maximum stake per bet"),
 ]
+
+
+def deposit_refusal_words(code: str, extra: dict[str, Any]) -> str | None:
+    """A deposit refused by the account's own rules, in the wallet page's words (the service's
+    message names ISO times and codes), or None for any other refusal. The page links to the
+    safer-gambling page beside these words."""
+    if code == "deposit_limit_reached":
+        period = LimitPeriod(extra["period"]).label
+        left = Decimal(extra["remaining"])
+        if left > 0:
+            return (
+                f"This deposit would pass your deposit limit of {extra['limit']} over the last {period}: "
+                f"you may deposit up to {extra['remaining']} now."
+            )
+        return f"You have reached your deposit limit of {extra['limit']} over the last {period}: no deposit now."
+    if code in ("on_break", "self_excluded"):
+        until = datetime.fromisoformat(extra["ends_at"])
+        what = "taking a break" if code == "on_break" else "self-excluded"
+        return (
+            f"You are {what} until {until:%Y-%m-%d %H:%M} UTC: no deposit until it ends. "
+            "You can still withdraw and see your history."
+        )
+    return None
 
 
 def limit_field_name(kind: str, period: str) -> str:
