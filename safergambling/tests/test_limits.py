@@ -67,6 +67,53 @@ def test_the_deposit_window_rolls_24_hours_from_each_deposit(clock, client) -> N
     assert deposit(client, "100.00").status_code == 201
 
 
+WINDOWS = [("week", timedelta(days=7)), ("month", timedelta(days=30))]
+
+
+@pytest.mark.parametrize(("period", "length"), WINDOWS)
+def test_the_week_and_month_deposit_windows_roll_to_the_second(clock, client, period, length) -> None:
+    set_limit(client, "deposit", period, "100.00")
+    assert deposit(client, "100.00").status_code == 201
+    clock.move_to(T0 + length - timedelta(seconds=1))
+    refused = deposit(client, "1.00").json()
+    assert (refused["code"], refused["period"], refused["remaining"]) == ("deposit_limit_reached", period, "0.00")
+    clock.move_to(T0 + length + timedelta(seconds=1))
+    assert deposit(client, "100.00").status_code == 201
+
+
+@pytest.mark.parametrize(("period", "length"), WINDOWS)
+def test_the_week_and_month_loss_windows_roll_to_the_second(clock, client, far_match, period, length) -> None:
+    set_limit(client, "loss", period, "100.00")
+    assert bet(client, far_match, "100.00").status_code == 201
+    clock.move_to(T0 + length - timedelta(seconds=1))
+    refused = bet(client, far_match, "1.00").json()
+    assert (refused["code"], refused["period"], refused["remaining"]) == ("loss_limit_reached", period, "0.00")
+    clock.move_to(T0 + length + timedelta(seconds=1))
+    assert bet(client, far_match, "100.00").status_code == 201
+
+
+@pytest.mark.parametrize("kind", ["deposit", "loss"])
+def test_a_month_limit_binds_once_the_day_and_week_windows_have_rolled_on(clock, client, bettor, far_match, kind):
+    for period, amount in (("day", "500.00"), ("week", "500.00"), ("month", "600.00")):
+        assert set_limit(client, kind, period, amount).status_code == 200
+
+    def use(amount: str):
+        return deposit(client, amount) if kind == "deposit" else bet(client, far_match, amount)
+
+    assert use("400.00").status_code == 201
+    clock.move_to(T0 + timedelta(days=8))  # only the month window still holds the 400.00
+    before = money_state(bettor)
+    refused = use("200.01")
+    assert refused.status_code == 409
+    assert (refused.json()["period"], refused.json()["limit"], refused.json()["remaining"]) == (
+        "month",
+        "600.00",
+        "200.00",
+    )
+    assert money_state(bettor) == before
+    assert use("200.00").status_code == 201
+
+
 def test_the_lowest_limit_binds(clock, client) -> None:
     set_limit(client, "deposit", "day", "500.00")
     set_limit(client, "deposit", "week", "300.00")
