@@ -128,14 +128,54 @@ def test_a_break_is_never_shortened_nor_lifted(clock, client, bettor) -> None:
     assert client.delete("/api/me/self-exclusion/").status_code == 405  # no way to lift it
 
 
-def test_a_time_out_can_be_lengthened_and_then_self_exclusion_taken(clock, client) -> None:
+def test_a_time_out_can_be_lengthened_and_then_self_exclusion_taken(clock, client, bettor) -> None:
+    """Each break taken is audited with who took it and when; a refused one leaves no entry."""
     assert client.post("/api/me/time-out/", {"days": 1}).status_code == 201
-    assert client.post("/api/me/time-out/", {"days": 1}).status_code == 409
+    assert client.post("/api/me/time-out/", {"days": 1}).status_code == 409  # ends no later
+    clock.move_to(T0 + timedelta(minutes=2))
     assert client.post("/api/me/time-out/", {"days": 7}).status_code == 201
+    clock.move_to(T0 + timedelta(minutes=3))
     assert client.post("/api/me/self-exclusion/", {"months": 6}).status_code == 201
     assert client.get("/api/me/safer-gambling/").json()["restriction"]["kind"] == "self_exclusion"
-    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
-    assert actions == [AuditAction.TIMEOUT_STARTED, AuditAction.TIMEOUT_STARTED, AuditAction.SELF_EXCLUSION_STARTED]
+    entries = list(
+        AuditEntry.objects.order_by("id").values_list(
+            "action", "kind", "old_value", "new_value", "actor", "created_at", "effective_at"
+        )
+    )
+    week_ends = T0 + timedelta(minutes=2, days=7)
+    assert entries == [
+        (AuditAction.TIMEOUT_STARTED, "timeout", "", (T0 + timedelta(days=1)).isoformat(), bettor.pk, T0, T0),
+        (
+            AuditAction.TIMEOUT_STARTED,
+            "timeout",
+            (T0 + timedelta(days=1)).isoformat(),
+            week_ends.isoformat(),
+            bettor.pk,
+            T0 + timedelta(minutes=2),
+            T0 + timedelta(minutes=2),
+        ),
+        (
+            AuditAction.SELF_EXCLUSION_STARTED,
+            "self_exclusion",
+            week_ends.isoformat(),
+            months_later(T0 + timedelta(minutes=3), 6).isoformat(),
+            bettor.pk,
+            T0 + timedelta(minutes=3),
+            T0 + timedelta(minutes=3),
+        ),
+    ]
+    newest = client.get("/api/me/safer-gambling/").json()["audit"][0]
+    assert (newest["action"], newest["actor"]) == ("self_exclusion_started", "you")
+
+
+def test_a_break_taken_by_staff_is_audited_as_staff(clock, client, bettor, admin_user) -> None:
+    from safergambling.services import timeout_take
+
+    timeout_take(user=bettor, days=30, actor=admin_user)
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor_id, entry.created_at) == (AuditAction.TIMEOUT_STARTED, admin_user.pk, T0)
+    assert entry.new_value == (T0 + timedelta(days=30)).isoformat()
+    assert client.get("/api/me/safer-gambling/").json()["audit"][0]["actor"] == "staff"
 
 
 @pytest.mark.parametrize(
