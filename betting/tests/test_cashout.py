@@ -1,6 +1,9 @@
 """Cash-out: the offer from the stored fair probabilities, quotes valid 10 s, acceptance settling
 once at the quoted amount whatever the retries, and a cashed-out bet never settled again."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -100,6 +103,58 @@ def test_an_expired_quote_is_refused(api_client) -> None:
     assert (reply.status_code, reply.json()["code"]) == (409, "cashout_quote_expired")
     assert Bet.objects.get(pk=bet.pk).status == BetStatus.OPEN
     assert balance_of(user) == Decimal("990.00")
+
+
+@pytest.mark.parametrize("margin", ["0.10", "0.00"])
+def test_another_cash_out_margin_changes_the_offer_as_the_formula_says(api_client, settings, margin) -> None:
+    settings.CASHOUT_MARGIN = Decimal(margin)
+    user, match = UserFactory(), MatchFactory()
+    bet = single(user, match)
+    api_client.force_authenticate(user)
+    reply = quote(api_client, bet)
+    assert reply.status_code == 201, reply.json()
+    kept = Decimal(1) - Decimal(margin)
+    expected = (Decimal("21.00") * fair(match, "1x2", "home") * kept).quantize(CENT, rounding=ROUND_DOWN)
+    assert reply.json()["amount"] == f"{expected:.2f}"
+    assert accept(api_client, bet, reply.json()["quote"]).json()["payout"] == f"{expected:.2f}"
+
+
+def test_a_quote_accepted_a_moment_before_it_expires_is_honoured(api_client) -> None:
+    user, match = UserFactory(), MatchFactory()
+    bet = single(user, match)
+    api_client.force_authenticate(user)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        offered = quote(api_client, bet).json()
+        clock.shift(timedelta(seconds=9.9))
+        reply = accept(api_client, bet, offered["quote"])
+    assert reply.status_code == 200, reply.json()
+    assert (reply.json()["status"], reply.json()["payout"]) == ("cashed_out", offered["amount"])
+    assert ledger_audit() == []
+
+
+def test_a_shorter_quote_life_is_kept(api_client, settings) -> None:
+    settings.CASHOUT_QUOTE_SECONDS = 4.0
+    user, match = UserFactory(), MatchFactory()
+    bet = single(user, match)
+    api_client.force_authenticate(user)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        quote_id = quote(api_client, bet).json()["quote"]
+        clock.shift(timedelta(seconds=4.1))
+        reply = accept(api_client, bet, quote_id)
+    offered = CashoutQuote.objects.get()
+    assert offered.expires_at - offered.created_at == timedelta(seconds=4)
+    assert (reply.status_code, reply.json()["code"]) == (409, "cashout_quote_expired")
+
+
+@pytest.mark.db_independent
+def test_the_quote_life_read_from_the_environment_is_capped_at_10_seconds() -> None:
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CASHOUT_QUOTE_SECONDS)"
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "CASHOUT_QUOTE_SECONDS": "30"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10.0"
 
 
 def test_cash_out_is_refused_while_a_market_is_suspended_after_kick_off_or_after_a_lost_leg(
