@@ -2,13 +2,15 @@
 the legs (a loss at once, void legs at 1.00, the last win pays) and corrections re-settling the
 whole bet with reversal entries."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from betting.accumulators import LegRequest, accumulator_place
 from betting.errors import AccumulatorSameMatch, StakeTooHigh
-from betting.models import Bet, BetKind, BetLeg, BetStatus, LedgerEntry, LedgerKind, Market, MatchStatus
+from betting.models import Bet, BetKind, BetLeg, BetStatus, LedgerEntry, LedgerKind, Market, Match, MatchStatus
 from betting.pricing import match_odds_recompute
 from betting.selectors import ledger_audit
 from betting.settlement import match_bets_settle, match_result_correct, match_transition
@@ -95,6 +97,18 @@ def test_a_malformed_accumulator_is_refused_and_nothing_is_debited(api_client, l
     reply = api_client.post("/api/bets/", {"legs": body_legs, "stake": "10.00"}, format="json", **new_bet_key())
     assert (reply.status_code, reply.json()["code"]) == (status, code), reply.json()
     assert "legs" in reply.json()["errors"]
+    assert balance_of(user) == Decimal("1000.00")
+    assert not Bet.objects.exists() and not BetLeg.objects.exists()
+
+
+def test_a_leg_on_a_match_in_play_is_refused_naming_it_and_nothing_is_debited(api_client) -> None:
+    """In-play bets wait out the bet delay, which takes singles: an accumulator's legs are pre-match."""
+    user, before, live = UserFactory(), MatchFactory(), MatchFactory()
+    Match.objects.filter(pk=live.pk).update(in_play=True, kickoff=timezone.now() - timedelta(minutes=10))
+    api_client.force_authenticate(user)
+    body_legs = [{"match": m.pk, "selection": "home", "odds": 2.1} for m in (before, live)]
+    reply = api_client.post("/api/bets/", {"legs": body_legs, "stake": "10.00"}, format="json", **new_bet_key())
+    assert (reply.status_code, reply.json()["code"], reply.json()["leg"]) == (409, "accumulator_in_play", 1)
     assert balance_of(user) == Decimal("1000.00")
     assert not Bet.objects.exists() and not BetLeg.objects.exists()
 

@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
-from betting.models import Bet, BetStatus, LedgerKind
+from betting.models import Bet, BetLeg, BetStatus, LedgerKind
 from betting.tests.factories import MatchFactory, UserFactory
 from betting.wallets import wallet_adjust
 
@@ -145,6 +145,24 @@ def test_the_bet_export_streams_every_bet_of_the_user_and_only_theirs(client, be
     assert rows[0]["away_team"] == "'@SUM(A1)"
     assert (rows[0]["stake"], rows[0]["odds"], rows[0]["market"], rows[0]["status"]) == ("1.00", "2.10", "1x2", "open")
     assert len(read_csv(client.get("/api/bets/export/?status=won"))) == 0
+
+
+def test_the_bet_export_writes_an_accumulators_legs_in_its_selection_cell(client, bettor) -> None:
+    from betting.accumulators import LegRequest, accumulator_place
+
+    first, second = MatchFactory(), MatchFactory()
+    accumulator_place(
+        user=bettor,
+        legs=[LegRequest(first.pk, "1x2", "home", None), LegRequest(second.pk, "over_under_2_5", "over", None)],
+        stake=Decimal("5.00"),
+        accept_odds_change="any",
+    )
+    legs = list(BetLeg.objects.order_by("position"))
+    (row,) = read_csv(client.get("/api/bets/export/"))
+    assert (row["match"], row["market"]) == ("", "accumulator")
+    assert row["selection"] == (
+        f"{first.pk}:1x2:home@{legs[0].odds:.2f}:open|{second.pk}:over_under_2_5:over@{legs[1].odds:.2f}:open"
+    )
 
 
 def test_the_ledger_export_has_every_entry(client, bettor) -> None:
