@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from betting import events, jobs
+from betting.cashout import match_cashout_values_publish
 from betting.engine.accumulators import accumulator_outcome
 from betting.engine.markets import LOST, ONE_X_TWO, VOID, WON, grade, settlement_amount
 from betting.errors import MatchNotFound, MatchTransitionNotAllowed, ResettlementUncollectable
@@ -133,6 +134,11 @@ def match_transition(
     match_markets_status_follow(match)
     if publish:
         events.match_status_publish_on_commit(match)
+    if status in (MatchStatus.OPEN, MatchStatus.SUSPENDED):
+        # The open bets' cash-out values follow their markets' status even when no new prices
+        # come with it: off while suspended, offered again at once on reopening (not at the
+        # next reprice), on "My bets" as on the API.
+        on_commit_robust("cashout_values_publish", lambda: match_cashout_values_publish(match_id=match_id))
     if status in SETTLING_STATUSES:
         on_commit_robust("settlement_request", lambda: settlement_request(match_id=match_id))
     return match

@@ -269,3 +269,24 @@ def test_a_recompute_sends_the_bettors_of_its_match_their_cash_out_values(
         match_odds_recompute(match_id=first.pk)
     latest = {frame["bet"]: frame for _, frame in sent if frame["type"] == "cashout"}
     assert (latest[acca.pk]["value"], latest[acca.pk]["reason"]) == (None, "market_suspended")
+
+
+def test_a_suspension_and_a_reopening_send_the_cash_out_values_without_new_prices(
+    django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    """A reopening brings no new prices (the feed's ends a goal's suspension at the prices the
+    goal made): the value must come back at once, not at the next reprice."""
+    from betting import events
+
+    sent: list[dict] = []
+    monkeypatch.setattr(events, "publish_many_on_commit", lambda stream, batch: sent.extend(f for f, _ in batch))
+    match = MatchFactory()
+    bet = single(UserFactory(), match)
+    with django_capture_on_commit_callbacks(execute=True):
+        match_transition(match_id=match.pk, status=MatchStatus.SUSPENDED)
+    assert [(f["bet"], f["value"], f["reason"]) for f in sent] == [(bet.pk, None, "market_suspended")]
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        match_transition(match_id=match.pk, status=MatchStatus.OPEN)
+    [frame] = sent
+    assert (frame["bet"], frame["reason"]) == (bet.pk, "") and Decimal(frame["value"]) > 0
