@@ -2,7 +2,8 @@
 worker on the feed and bet-delay queues, Redis): the match is put in play by feed events posted
 over HTTP with a feed token, as the replay posts them; a bet from the slip shows pending, then
 accepted after the delay, and the balance and the list of bets follow without a reload. A goal
-then suspends the page, and the selections it decided show Won and Lost.
+then suspends the page, and the selections it decided show Won and Lost. A cash-out in play from
+"My bets" follows the live value, waits out the delay as pending, then shows its decision.
 
 Short delays (settings through the stack's environment) keep it to seconds."""
 
@@ -13,6 +14,7 @@ import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -43,14 +45,20 @@ def wait_for_period(staff: httpx.Client, match_id: int, period: str) -> None:
     raise AssertionError(f"match {match_id} not {period} and open: {detail['status']} {detail['live']}")
 
 
-async def test_an_in_play_bet_shows_pending_then_accepted_and_the_balance_and_bets_follow(browser, running) -> None:
-    base_url, feed_token = running
+async def match_in_play(base_url: str, feed_token: str, *, home: str, away: str) -> tuple[int, Feed]:
+    """A new match, put in play by the feed's kick-off: (its id, its feed)."""
     staff = jwt_client(base_url, "admin@oddstream.local", "admin-password")
     kickoff = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-    match_id = create_match(staff, home="Brest", away="Le Havre", kickoff=kickoff)
+    match_id = create_match(staff, home=home, away=away, kickoff=kickoff)
     feed = Feed(httpx.AsyncClient(base_url=base_url, timeout=10), feed_token, match_id)
     await feed.send("kick_off")
     wait_for_period(staff, match_id, "first_half")
+    return match_id, feed
+
+
+async def test_an_in_play_bet_shows_pending_then_accepted_and_the_balance_and_bets_follow(browser, running) -> None:
+    base_url, feed_token = running
+    match_id, feed = await match_in_play(base_url, feed_token, home="Brest", away="Le Havre")
 
     context, page, errors = await new_fan(browser, base_url, path=f"/matches/{match_id}/")
     assert await page.get_attribute("#match", "data-live") == "true"
@@ -94,6 +102,56 @@ async def test_an_in_play_bet_shows_pending_then_accepted_and_the_balance_and_be
     assert await page.is_disabled(over)
     state = '#match .market[data-market="over_under_0_5"] [data-role="market-state"]'
     assert await page.text_content(state) == "Decided"
+    assert errors == []
+    await feed.client.aclose()
+    await context.close()
+
+
+async def test_an_in_play_cash_out_from_my_bets_shows_pending_then_the_decision_and_follows_the_live_value(
+    browser, running
+) -> None:
+    """The button's amount follows the live `cashout` value (an away goal lowers a home bet's);
+    a press quotes, "Confirm" accepts: pending through the bet delay, then cashed out at the
+    quoted amount, and the balance follows."""
+    base_url, feed_token = running
+    match_id, feed = await match_in_play(base_url, feed_token, home="Lorient", away="Metz")
+
+    context, page, errors = await new_fan(browser, base_url, path=f"/matches/{match_id}/")
+    await page.click('#match .price-button[data-selection="home"]')
+    await page.fill("#slip-stake", "10")
+    await page.click("#slip-submit")
+    await wait_js(page, "document.getElementById('slip-result').dataset.phase === 'accepted'", timeout=WAIT_MS)
+    await wait_js(page, "document.getElementById('nav-balance').textContent === '990.00'")
+
+    await page.goto(f"{base_url}/me/bets/")
+    await live(page)
+    button = page.locator(".cashout-button").first
+    note = page.locator(".cashout-note").first
+    await wait_js(page, "document.querySelector('.cashout-button')?.disabled === false", timeout=WAIT_MS)
+    before = Decimal((await button.text_content()).removeprefix("Cash out "))
+
+    # An away goal: the reprice brings a lower value to the open page, with no reload.
+    await feed.send("goal", team="away", minute=10)
+    moved = f"document.querySelector('.cashout-button').textContent !== 'Cash out {before}'"
+    await wait_js(page, f"!document.querySelector('.cashout-button').disabled && {moved}", timeout=WAIT_MS)
+    after = Decimal((await button.text_content()).removeprefix("Cash out "))
+    print(f"cash-out value {before} -> {after} after an away goal")
+    assert Decimal("0") < after < before
+
+    await button.click()
+    await wait_js(page, "document.querySelector('.cashout-button').textContent.startsWith('Confirm ')")
+    amount = Decimal((await button.text_content()).removeprefix("Confirm "))
+    await button.click()
+    await wait_js(page, "document.querySelector('.cashout-note').textContent.includes('requested')")
+    assert await note.text_content() == f"Cash-out of {amount} requested: in play, it is confirmed in a few seconds."
+    assert await button.is_disabled()
+    pending_at = time.monotonic()
+    await wait_js(page, "document.querySelector('.cashout-note').textContent.startsWith('Cashed out')", timeout=WAIT_MS)
+    print(f"cash-out pending → decided: {time.monotonic() - pending_at:.2f} s (delay {BET_DELAY} s)")
+    assert await note.text_content() == f"Cashed out for {amount}."
+    await wait_js(page, f"document.getElementById('nav-balance').textContent === '{Decimal('990.00') + amount}'")
+    bets = await page.evaluate("fetch('/api/bets/').then((r) => r.json()).then((body) => body.results)")
+    assert [(bet["status"], bet["payout"]) for bet in bets] == [("cashed_out", f"{amount}")]
     assert errors == []
     await feed.client.aclose()
     await context.close()
