@@ -32,6 +32,7 @@ from betting.engine.markets import ONE_X_TWO, decided_selections, match_markets
 from betting.engine.money import BookTotals
 from betting.models import Bet, BetLeg, Market, Match, OddsVersion
 from betting.priors import Distribution, prior_matrix
+from betting.rows import rows_update
 from config.after_commit import on_commit_robust
 from teammodel.inplay import MatchState as InPlayState
 from teammodel.inplay import Period as InPlayPeriod
@@ -304,6 +305,10 @@ def one_x_two_mirror(match: Match, quote: MarketQuote) -> None:
     match.odds_home, match.odds_draw, match.odds_away = (quote.prices[s] for s in ("home", "draw", "away"))
 
 
+# What a recompute writes on each market row.
+MARKET_PRICED_FIELDS = ("prices", "max_stakes", "probabilities", "stakes", "payouts", "decided")
+
+
 def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
     """Store `priced` on `match` (locked by the caller, at the version priced from) as its next
     version: every market row, the 1X2 mirror and the history row; publish it after commit."""
@@ -314,7 +319,7 @@ def odds_write(match: Match, priced: PricedOdds) -> OddsVersion:
                 setattr(row, name, value)
             row.probabilities = market_row_probabilities(priced.quotes[row.key])
             row.decided = priced.decided.get(row.key, {})
-    Market.objects.bulk_update(priced.rows, ["prices", "max_stakes", "probabilities", "stakes", "payouts", "decided"])
+    rows_update(priced.rows, MARKET_PRICED_FIELDS, using=match._state.db or "default")
     one_x_two_mirror(match, priced.quotes[ONE_X_TWO])
     match.bets_counted = priced.counted_to
     match.odds_version += 1
