@@ -114,7 +114,8 @@ def _update_plan(model: type[Model], names: tuple[str, ...]) -> tuple[tuple[Any,
     meta = model._meta
     pk = meta.pk
     assert pk is not None
-    fields = tuple(meta.get_field(name) for name in names)
+    fields = tuple(field for field in meta.concrete_fields if field.name in names)
+    assert len(fields) == len(names), f"not concrete fields of {model.__name__}: {names}"
     assignments = ", ".join(f'"{field.column}" = %s' for field in fields)
     return fields, f'UPDATE {meta.db_table} SET {assignments} WHERE "{pk.column}" = %s'
 
