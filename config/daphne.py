@@ -8,6 +8,10 @@ Daphne needs are written once, here, from the settings:
   `DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE` / `DAPHNE_WEBSOCKET_MAX_FRAME_SIZE` (64 KiB): past that,
   Daphne fails the connection (1009) instead of reading the frame into memory. `manage.py
   runserver` reads the same two settings.
+- behind the proxy (`--proxy-headers` given), `--proxy-headers-host` from
+  `DAPHNE_PROXY_ADDRESS_HEADER` (X-Real-IP, which nginx sets to the connection's address): left
+  to itself Daphne takes the leftmost X-Forwarded-For entry, which the client writes, so a
+  client could spend another address's per-address socket cap and escape its own.
 - the event loop: at most `REALTIME_LOOP_MAX_EVENTS` ready sockets a turn (`realtime.eventloop`),
   so a mass disconnect is spread over many short turns instead of stalling the loop for seconds.
 - the server: Daphne's, with its periodic walks over every connection (reaping finished
@@ -33,9 +37,11 @@ ASGI_SERVER_FLAG = "ODDSTREAM_ASGI_SERVER"
 
 def daphne_args(argv: list[str]) -> list[str]:
     """Daphne's command line: the project's options, then `argv`."""
+    behind_proxy = ["--proxy-headers-host", settings.DAPHNE_PROXY_ADDRESS_HEADER] if "--proxy-headers" in argv else []
     return [
         f"--websocket-max-message-size={settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE}",
         f"--websocket-max-frame-size={settings.DAPHNE_WEBSOCKET_MAX_FRAME_SIZE}",
+        *behind_proxy,
         *argv,
     ]
 

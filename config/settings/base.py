@@ -212,6 +212,11 @@ REALTIME_PRESENCE_TTL_SECONDS = env.float("REALTIME_PRESENCE_TTL_SECONDS", defau
 # every deployment runs) passes them as --websocket-max-*-size, `manage.py runserver` reads them.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 64 * 1024
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 64 * 1024
+# Behind the proxy (`--proxy-headers`), Daphne takes the client's address from this header, which
+# nginx sets to the connection's address (deploy/nginx/snippets/oddstream-proxy.conf). Never
+# X-Forwarded-For: Daphne reads its leftmost entry, which the client writes, and the per-address
+# socket cap (REALTIME_MAX_SOCKETS_PER_IP) counts by that address.
+DAPHNE_PROXY_ADDRESS_HEADER = "X-Real-IP"
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=broker_url(REDIS_URL, REDIS_SENTINELS))

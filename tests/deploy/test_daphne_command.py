@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 from daphne.cli import CommandLineInterface
+from daphne.utils import parse_x_forwarded_for
 from django.conf import settings
 
 from config.daphne import daphne_args
@@ -72,3 +73,42 @@ def test_the_command_gives_daphne_the_settings_frame_limits() -> None:
     assert parsed.websocket_max_message_size == settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE == 64 * 1024
     assert parsed.websocket_max_frame_size == settings.DAPHNE_WEBSOCKET_MAX_FRAME_SIZE == 64 * 1024
     assert parsed.application == "config.asgi:application"
+
+
+PROXY_SNIPPET = ROOT / "deploy" / "nginx" / "snippets" / "oddstream-proxy.conf"
+
+
+def behind_proxy() -> dict[str, list[str]]:
+    """The starters that run Daphne behind nginx (the Procfile's local Daphne is reached directly)."""
+    commands = {where: command_of() for where, command_of in STARTERS.items()}
+    return {where: command for where, command in commands.items() if "--proxy-headers" in command}
+
+
+def client_address(command: list[str], headers: dict[bytes, bytes]) -> str:
+    """The address Daphne gives a connection's scope (the one the socket caps count) when
+    started with `command` and sent `headers` by nginx from 10.0.0.2."""
+    cli = CommandLineInterface()
+    argv = [arg.replace("%i", "8000") for arg in command[3:]]  # the systemd unit's instance: its port
+    parsed = cli.parser.parse_args(daphne_args(argv))
+    (address, _port), _scheme = parse_x_forwarded_for(
+        headers, address_header_name=cli._get_forwarded_host(parsed), original_addr=["10.0.0.2", 1234]
+    )
+    return address
+
+
+def test_daphne_behind_nginx_reads_the_address_nginx_sets_not_the_clients() -> None:
+    """nginx appends to X-Forwarded-For, whose leftmost entry (what Daphne's --proxy-headers
+    reads) the client writes; it sets X-Real-IP to the connection's address, which Daphne reads."""
+    snippet = PROXY_SNIPPET.read_text()
+    header = settings.DAPHNE_PROXY_ADDRESS_HEADER
+    assert re.search(rf"^proxy_set_header {re.escape(header)} \$remote_addr;", snippet, re.M)
+    # The WebSocket locations add no proxy_set_header of their own, which would drop the snippet's.
+    for site in (ROOT / "docker" / "nginx.conf", ROOT / "deploy" / "nginx" / "oddstream.conf"):
+        ws = re.search(r"location /ws/ \{([^}]*)\}", site.read_text())
+        assert ws and "proxy_set_header" not in ws.group(1), site
+    proxied = {"docker/Dockerfile", "docker-compose.yml", "deploy/systemd/oddstream-daphne@.service"}
+    assert set(behind_proxy()) == proxied
+    # What nginx forwards for a client at 203.0.113.7 that wrote its own X-Forwarded-For.
+    spoofed = {b"x-forwarded-for": b"198.51.100.1, 203.0.113.7", header.lower().encode(): b"203.0.113.7"}
+    for where, command in behind_proxy().items():
+        assert client_address(command, spoofed) == "203.0.113.7", where
