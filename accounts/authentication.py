@@ -17,7 +17,9 @@ reset the password (every refresh token is blacklisted then); password changes a
 deactivations are refused by simplejwt's checks above. It lets through, for the outage only,
 the token of a session still signed in whose user signed out elsewhere. A token without a
 session (not issued by the API) cannot be checked there and is refused. The request is never
-a 500, and betting goes on through a Redis outage.
+a 500, and betting goes on through a Redis outage. A sign-out cannot happen during the outage
+(503, nothing changed: `accounts.services.user_logout`), because the record it could not write
+would be missing once Redis returns, and the signed-out session's access token let back in.
 """
 
 import logging

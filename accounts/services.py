@@ -29,7 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.errors import EmailTaken, PasswordRejected, PasswordResetLinkInvalid
 from accounts.sessions import refresh_tokens_revoke
 from betting.wallets import wallet_open
-from realtime.credentials import user_sockets_close_on_commit
+from realtime.credentials import revocation_record, user_sockets_close_on_commit
 from safergambling.services import limit_set
 
 logger = logging.getLogger(__name__)
@@ -147,10 +147,18 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 @transaction.atomic
 def user_logout(*, refresh: str) -> None:
     """Blacklist the refresh token, and close every WebSocket of its user on every web process
-    (their access tokens can open no new one: see realtime.credentials)."""
+    (their access tokens can open no new one: see realtime.credentials).
+
+    The revocation record (what `accounts.authentication` checks on every request) is written
+    before the commit, not after it: with Redis down it cannot be, and a sign-out the check never
+    learns of would let the session's access token back in once Redis returns. So the Redis error
+    rolls the blacklisting back and the client gets 503 with Retry-After (config.middleware):
+    nothing changed, and the retry signs out for good."""
     try:
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # the stubs want bytes; str is accepted
     except TokenError as exc:
         raise InvalidToken(exc.args[0]) from exc
+    user_id = int(token[jwt_settings.USER_ID_CLAIM])
     token.blacklist()
-    user_sockets_close_on_commit(user_id=int(token[jwt_settings.USER_ID_CLAIM]), reason="signed out")
+    revocation_record(user_id)
+    user_sockets_close_on_commit(user_id=user_id, reason="signed out")

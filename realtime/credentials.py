@@ -71,11 +71,18 @@ def session_sockets_close_on_commit(*, session_key: str, reason: str) -> None:
     transaction.on_commit(lambda: revocation_publish({"session": hashed, "reason": reason}))
 
 
+def revocation_record(user_id: int) -> None:
+    """Record that the user's credentials are revoked as of now, kept as long as an access token
+    lives. Raises what the cache raises (Redis down): a caller whose change must not be
+    forgotten by the revocation check (`accounts.services.user_logout`) lets it end the change."""
+    lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
+    connections.process_cache().set(revoked_key(user_id), time.time(), timeout=int(lifetime) + 60)
+
+
 def user_sockets_close(*, user_id: int, reason: str) -> None:
     """Revoke now: record the instant, then tell every web process."""
-    lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
     try:
-        connections.process_cache().set(revoked_key(user_id), time.time(), timeout=int(lifetime) + 60)
+        revocation_record(user_id)
     except Exception:  # the note below still closes the open sockets
         logger.exception("Could not record the revocation of user %s's credentials", user_id)
     revocation_publish({"user": user_id, "reason": reason})

@@ -132,7 +132,15 @@ class LogoutApi(TokenBlacklistView):
 
     @extend_schema(
         request=RefreshInputSerializer,
-        responses={204: OpenApiResponse(description="Logged out."), 400: BAD_REQUEST, 401: error("Invalid token.")},
+        responses={
+            204: OpenApiResponse(description="Logged out."),
+            400: BAD_REQUEST,
+            401: error("Invalid token."),
+            503: error(
+                "Redis is down: the sign-out could not be recorded for the access tokens' check, so nothing "
+                "changed (still signed in); retry after the `Retry-After` header's seconds."
+            ),
+        },
         summary="Blacklist the refresh token, and close the user's WebSockets (4401).",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
