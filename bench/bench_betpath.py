@@ -46,6 +46,7 @@ from typing import Any
 import psycopg
 
 from bench.bench_delivery import percentile, wait_for_port
+from bench.bench_system import bench_data_create
 from tests.integration.harness import BIN, ROOT, ManagedProcess, Stack
 from workers.embedded_redis import free_port
 
@@ -62,25 +63,6 @@ REQUEST_TIMEOUT = 10.0
 STARTUP_TIMEOUT = 180.0
 TICK = os.sysconf("SC_CLK_TCK")
 OUT = ROOT / "docs" / "bench"
-
-SETUP = """
-import json
-from decimal import Decimal
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
-from betting.matches import match_create
-from betting.wallets import wallet_open
-matches = [match_create(home_team=f"Bench {n}", away_team="Load", kickoff=timezone.now()
-           + timezone.timedelta(days=30), opening={"home": Decimal("2.10"), "draw": Decimal("3.40"),
-           "away": Decimal("3.50")}).pk for n in range(%d)]
-tokens = []
-for n in range(%d):
-    user, _ = get_user_model().objects.get_or_create(username=f"bettor{n}@bench.local")
-    wallet_open(user=user, credit=Decimal("100000000.00"))
-    tokens.append(str(AccessToken.for_user(user)))
-print("SETUP " + json.dumps({"matches": matches, "tokens": tokens}))
-"""
 
 
 @dataclass
@@ -430,8 +412,7 @@ def main() -> None:
         servers = None
         try:
             stack.manage("migrate", "--noinput")
-            output = stack.manage("shell", "-c", SETUP % (MATCHES, BETTORS))
-            setup = json.loads(next(x for x in output.splitlines() if x.startswith("SETUP ")).removeprefix("SETUP "))
+            setup = bench_data_create(stack, matches=MATCHES, bettors=BETTORS)
             ceiling = commit_ceiling(stack.database_url)
             print(f"commit alone: {ceiling}", flush=True)
             servers = Servers(stack)

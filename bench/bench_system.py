@@ -83,6 +83,13 @@ print("SETUP " + json.dumps({"matches": matches, "tokens": tokens}))
 """
 
 
+def bench_data_create(stack: Stack, *, matches: int, bettors: int) -> dict[str, Any]:
+    """Open `matches` matches and `bettors` funded bettors in the stack's database (migrated);
+    their match ids and access tokens, `{"matches": [...], "tokens": [...]}`."""
+    output = stack.manage("shell", "-c", SETUP % (matches, bettors))
+    return json.loads(next(x for x in output.splitlines() if x.startswith("SETUP ")).removeprefix("SETUP "))
+
+
 @dataclass
 class Result:
     config: str
@@ -397,8 +404,7 @@ def main() -> None:
         stack.env.update(THROTTLE_BETS="1000000/minute", JWT_ACCESS_SECONDS="86400")
         try:
             stack.manage("migrate", "--noinput")
-            output = stack.manage("shell", "-c", SETUP % (MATCHES, BETTORS))
-            setup = json.loads(next(x for x in output.splitlines() if x.startswith("SETUP ")).removeprefix("SETUP "))
+            setup = bench_data_create(stack, matches=MATCHES, bettors=BETTORS)
             for config in WANTED:
                 run_config(stack, config, setup, results)
             kind = "PostgreSQL" if stack.database_url.startswith("postgres") else "SQLite"
